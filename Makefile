@@ -1,0 +1,58 @@
+# Two commands for users: `make demo` and `make test`. Both bootstrap .venv from requirements.lock.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON := $(abspath $(PY))
+
+.PHONY: setup demo test test-unit test-integration e2e lint typecheck pr sandbox clean bench
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setup: installing the pinned dependencies into $(VENV) (first run only)"
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PY) -c "import pyspark, moto, duckdb, great_expectations, local" || { echo "error: dependency install failed"; exit 1; }
+	@touch $@
+
+setup: $(STAMP)
+	@$(PY) -m local.prerequisites java
+	@$(PY) -m local.prerequisites jars
+
+demo: setup
+	@$(VENV)/bin/spapi-lake demo
+
+test: setup
+	@$(PY) -m pytest tests -q
+
+test-unit: setup
+	@$(PY) -m pytest tests/unit -q
+
+test-integration: setup
+	@$(PY) -m pytest tests/integration -q
+
+e2e: setup
+	@$(PY) -m pytest tests/e2e -q
+
+lint: setup
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/cfn-lint cloudformation/*.yaml
+	@git ls-files -z | xargs -0 $(VENV)/bin/detect-secrets-hook --baseline .secrets.baseline
+
+typecheck: setup
+	@$(VENV)/bin/mypy ingestion_lambdas lake_formation glue_jobs sandbox local
+
+pr: lint typecheck test
+
+sandbox: setup
+	@$(VENV)/bin/spapi-lake sandbox serve --port $${PORT:-8900}
+
+bench: setup
+	@for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf out spark-warehouse metastore_db derby.log .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Offline runtime: moto's server, the SP-API sandbox, local Spark and DuckDB, wired by configuration only."""
