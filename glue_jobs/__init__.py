@@ -1,0 +1,1 @@
+"""Glue PySpark jobs: `<job>/job.py` entry points with `main(argv)`, pure transforms beside them."""

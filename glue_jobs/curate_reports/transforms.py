@@ -1,0 +1,124 @@
+"""Pure DataFrame → DataFrame transforms: parse a flat-file report by its header, type it, split off bad rows.
+
+No reads, no writes, no session configuration here: tests build small DataFrames and call these directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F  # noqa: N812
+
+from glue_jobs.common.spark_types import spark_type
+from lake_formation.registry import Column, Dataset
+
+INTEGER_PATTERN = r"^[+-]?[0-9]+$"
+DECIMAL_PATTERN = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+# Java reads "BST" as Bangladesh Standard Time; in Amazon's UK reports it is British Summer Time (UTC+1).
+AMBIGUOUS_ZONES = {" BST$": " GMT+01:00"}
+# Input columns every raw line carries, taken from the raw object's manifest entry.
+LINE_COLUMNS = ("value", "report_id", "source_key", "marketplace_id", "data_date", "ingested_at")
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    valid: DataFrame
+    quarantined: DataFrame
+    missing_columns: list[str]
+    extra_columns: list[str]
+
+
+def _blank_to_null(raw: SparkColumn) -> SparkColumn:
+    return F.when(F.trim(raw) == "", F.lit(None).cast("string")).otherwise(raw)
+
+
+def _parse_timestamp(raw: SparkColumn) -> SparkColumn:
+    text = raw
+    for pattern, replacement in AMBIGUOUS_ZONES.items():
+        text = F.regexp_replace(text, pattern, replacement)
+    return F.coalesce(
+        F.to_timestamp(text, "yyyy-MM-dd HH:mm:ss z"),
+        F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ssXXX"),
+        F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"),
+    )
+
+
+def typed_value(column: Column, raw: SparkColumn) -> tuple[SparkColumn, SparkColumn]:
+    """(typed value, is-invalid flag) for one raw text cell; an empty cell is null and valid."""
+    kind = column.type
+    if kind == "string":
+        return raw, F.lit(False)
+    if kind in ("int", "bigint"):
+        typed = F.when(raw.rlike(INTEGER_PATTERN), raw.cast(spark_type(kind)))
+    elif kind.startswith("decimal"):
+        typed = F.when(F.trim(raw).rlike(DECIMAL_PATTERN), F.trim(raw).cast(spark_type(kind)))
+    elif kind == "double":
+        typed = raw.cast("double")
+    elif kind == "boolean":
+        lowered = F.lower(F.trim(raw))
+        typed = F.when(lowered.isin("y", "yes", "true"), F.lit(True)).when(lowered.isin("n", "no", "false"), F.lit(False))
+    elif kind == "timestamp":
+        typed = _parse_timestamp(raw)
+    elif kind == "date":
+        typed = F.to_date(raw, "yyyy-MM-dd")
+    else:
+        raise ValueError(f"no parser for registry type {kind!r}")
+    return typed, raw.isNotNull() & typed.isNull()
+
+
+def parse_flat_file(lines: DataFrame, header: list[str], dataset: Dataset) -> ParsedBatch:
+    """Split raw TSV lines of documents sharing `header` into typed rows and quarantined rows (with rules).
+
+    `lines` has the LINE_COLUMNS; the header line itself is skipped wherever it appears.
+    """
+    header_text = "\t".join(header)
+    position = {name: index for index, name in enumerate(header)}
+    declared = {c.source for c in dataset.source_columns}
+    missing = [c.source for c in dataset.source_columns if c.source not in position and c.source is not None]
+    extra = [name for name in header if name not in declared]
+
+    text = F.regexp_replace(F.col("value"), "\r$", "")
+    body = lines.withColumn("value", text).filter(F.col("value") != header_text)
+    fields = F.split(F.col("value"), "\t", -1)
+    rules: list[SparkColumn] = [
+        F.when(F.trim(F.col("value")) == "", F.lit("blank_line")),
+        F.when((F.trim(F.col("value")) != "") & (F.size(fields) != len(header)),
+               F.concat(F.lit(f"column_count:expected {len(header)} got "), F.size(fields).cast("string"))),
+    ]
+    typed: dict[str, SparkColumn] = {}
+    for column in dataset.columns:
+        if column.origin is not None:
+            typed[column.name] = F.col(column.origin).cast(spark_type(column.type))
+            continue
+        if column.source in position:
+            raw = _blank_to_null(fields.getItem(position[column.source]))
+        else:
+            raw = F.lit(None).cast("string")
+        value, invalid = typed_value(column, raw)
+        typed[column.name] = value
+        rules.append(F.when(invalid, F.lit(f"invalid_{column.type}:{column.name}")))
+        if not column.nullable:
+            rules.append(F.when(raw.isNull(), F.lit(f"missing_required:{column.name}")))
+
+    lineage = [F.col(name).alias(f"_line_{name}") for name in LINE_COLUMNS[1:]]
+    checked = body.select(
+        *lineage, F.col("value").alias("raw_line"),
+        *(expr.alias(name) for name, expr in typed.items()),
+        F.array_compact(F.array(*rules)).alias("_rules"),
+    )
+    ordered = [c.name for c in dataset.data_columns + dataset.partition_columns]
+    valid = checked.filter(F.size("_rules") == 0).select(*ordered)
+    quarantined = checked.filter(F.size("_rules") > 0).select(
+        F.lit(dataset.table).alias("dataset"),
+        *(F.col(f"_line_{name}").alias(name) for name in ("report_id", "source_key", "marketplace_id", "ingested_at")),
+        F.array_join("_rules", "; ").alias("rules"), "raw_line",
+    )
+    return ParsedBatch(valid, quarantined, missing, extra)
+
+
+def deduplicate(rows: DataFrame, key: list[str]) -> DataFrame:
+    """One row per key: the latest ingestion wins (ties broken by the later report id)."""
+    latest_first = Window.partitionBy(*key).orderBy(F.col("ingested_at").desc(), F.col("report_id").desc())
+    return rows.withColumn("_rank", F.row_number().over(latest_first)).filter(F.col("_rank") == 1).drop("_rank")

@@ -1,0 +1,26 @@
+"""Request a report and follow its processing status."""
+
+from __future__ import annotations
+
+from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services.accounts import SpApiClients
+
+
+class ReportRequests:
+    def __init__(self, clients: SpApiClients) -> None:
+        self.clients = clients
+
+    def create(self, job: ReportJob) -> ReportJob:
+        """createReport for the job's window; returns the job with its reportId."""
+        report_id = self.clients.reports(job.account_id).create_report(
+            job.report_type, [job.marketplace_id], job.data_start_time, job.data_end_time, job.report_options
+        )
+        return job.model_copy(update={"report_id": report_id, "processing_status": "IN_QUEUE"})
+
+    def refresh_status(self, job: ReportJob) -> ReportJob:
+        """getReport; returns the job with the current processingStatus (and document id once DONE)."""
+        if job.report_id is None:
+            raise ValueError("the job has no report_id yet: create it first")
+        report = self.clients.reports(job.account_id).get_report(job.report_id)
+        return job.model_copy(update={"processing_status": report.processing_status,
+                                      "report_document_id": report.report_document_id})

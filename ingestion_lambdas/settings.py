@@ -1,0 +1,47 @@
+"""Typed configuration for the ingestion Lambdas. Environment variable names appear only here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+PRODUCTION_ENDPOINTS = {
+    "NA": "https://sellingpartnerapi-na.amazon.com",
+    "EU": "https://sellingpartnerapi-eu.amazon.com",
+    "FE": "https://sellingpartnerapi-fe.amazon.com",
+}
+LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
+
+
+class Settings(BaseModel):
+    """Everything the ingestion code needs to know about where things are. Secrets are referenced, never held."""
+
+    model_config = ConfigDict(frozen=True)
+
+    lwa_endpoint: str = LWA_ENDPOINT
+    spapi_endpoint_override: str | None = None  # one base URL for every region (the sandbox offline)
+    app_credentials_secret_id: str = "spapi-lake/lwa-app"
+    accounts_parameter: str = "/spapi-lake/accounts"
+    raw_bucket: str = "spapi-lake-raw"
+    kms_key_id: str | None = None
+
+    def spapi_endpoint(self, region: str) -> str:
+        return self.spapi_endpoint_override or PRODUCTION_ENDPOINTS[region]
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: str) -> Settings:
+    """Build settings from the environment; explicit keyword arguments win."""
+    env = os.environ if env is None else env
+    names = {
+        "lwa_endpoint": "LWA_ENDPOINT",
+        "spapi_endpoint_override": "SPAPI_ENDPOINT",
+        "app_credentials_secret_id": "LWA_APP_SECRET_ID",
+        "accounts_parameter": "ACCOUNTS_PARAMETER",
+        "raw_bucket": "RAW_BUCKET",
+        "kms_key_id": "RAW_KMS_KEY_ID",
+    }
+    values: dict[str, str] = {field: env[var] for field, var in names.items() if env.get(var)}
+    values.update(overrides)
+    return Settings.model_validate(values)

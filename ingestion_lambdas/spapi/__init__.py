@@ -1,0 +1,1 @@
+"""The SP-API client: LWA auth, per-operation token buckets, transport with retries, one module per resource."""

@@ -1,0 +1,70 @@
+"""Per-operation token buckets shared by every worker of a process.
+
+Hand-written on purpose: the limiter must take a new rate at run time from `x-amzn-RateLimit-Limit` and be keyed by
+(account, region, operation); pyrate-limiter's rates are fixed at construction. This is ~40 lines with a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Quota:
+    """A usage plan: `rate` requests per second refilled into a bucket of size `burst`."""
+
+    rate: float
+    burst: int
+
+
+class TokenBucket:
+    def __init__(self, quota: Quota, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = quota.rate
+        self.burst = quota.burst
+        self._tokens = float(quota.burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._lock = threading.Lock()
+
+    def _refill(self, now: float) -> None:
+        self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    def acquire(self) -> float:
+        """Take one token, sleeping until one is available. Returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._refill(now)
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return waited
+                delay = (1.0 - self._tokens) / self.rate
+            self._sleep(delay)
+            waited += delay
+
+    def update_rate(self, rate: float) -> None:
+        if rate > 0:
+            with self._lock:
+                self._refill(self._clock())
+                self.rate = rate
+
+
+class RateLimiter:
+    """A bucket per key, created on first use from the operation's default quota."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, ...], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(self, key: tuple[str, ...], default: Quota) -> TokenBucket:
+        with self._lock:
+            if key not in self._buckets:
+                self._buckets[key] = TokenBucket(default)
+            return self._buckets[key]

@@ -1,0 +1,1 @@
+"""Governance as code: the schema registry, its renderers, and (later) grants."""

@@ -1,0 +1,48 @@
+"""The `spapi-lake` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from local.prerequisites import PrerequisiteError
+from sandbox.server import PortInUseError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spapi-lake", description="SP-API data lake producer (offline runtime).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="run the whole pipeline offline on small synthetic data")
+    sandbox = commands.add_parser("sandbox", help="the offline SP-API")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve the sandbox in the foreground")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8900)
+    serve.add_argument("--seed", type=int, default=7)
+    serve.add_argument("--scale", type=float, default=1.0)
+    serve.add_argument("--time-scale", type=float, default=1.0, help="speed up the report lifecycle this many times")
+    serve.add_argument("--token-lifetime", type=int, default=3600, help="LWA access-token lifetime in seconds")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from local.demo import run_demo  # noqa: PLC0415 - heavy imports only for the command that needs them
+
+            run_demo()
+        elif args.command == "sandbox":
+            from sandbox.app import SandboxConfig  # noqa: PLC0415
+            from sandbox.server import serve_forever  # noqa: PLC0415
+
+            serve_forever(SandboxConfig(seed=args.seed, scale=args.scale, time_scale=args.time_scale,
+                                        token_lifetime_s=args.token_lifetime), args.host, args.port)
+    except (PortInUseError, PrerequisiteError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The local Spark session: s3:// and s3a:// go to moto's S3 through the s3a connector. One per process."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from local.prerequisites import JAR_DIR, JARS, check_java, jars_ok
+
+
+def local_spark(s3_endpoint: str) -> SparkSession:
+    """Create (or return) the process's Spark session, pointed at the given S3 endpoint."""
+    check_java()
+    if not jars_ok():
+        raise RuntimeError("the s3a jars are missing: run `make setup` (it downloads and verifies them)")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    s3a = {
+        "fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",  # the job code says s3://, as on Glue
+        "fs.s3a.endpoint": s3_endpoint,
+        "fs.s3a.path.style.access": "true",
+        "fs.s3a.connection.ssl.enabled": "false",
+        "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        "fs.s3a.access.key": os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        "fs.s3a.secret.key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+        "fs.s3a.change.detection.mode": "none",
+        "fs.s3a.committer.name": "directory",
+    }
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("spapi-lake")
+        .config("spark.jars", ",".join(str(JAR_DIR / name) for name in JARS))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "2g")
+        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+    )
+    for key, value in s3a.items():
+        builder = builder.config(f"spark.hadoop.{key}", value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    hadoop = spark.sparkContext._jsc.hadoopConfiguration()  # noqa: SLF001 - a reused session may point elsewhere
+    for key, value in s3a.items():
+        hadoop.set(key, value)
+    return spark

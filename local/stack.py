@@ -1,0 +1,46 @@
+"""The whole offline world in one process: moto's server, the SP-API sandbox, provisioned resources, local Spark."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from types import TracebackType
+
+from pyspark.sql import SparkSession
+
+from local.moto_runtime import LocalAws
+from local.provision import LocalResources, provision
+from local.spark import local_spark
+from sandbox.app import SandboxConfig
+from sandbox.server import RunningSandbox, start_in_thread
+
+
+@dataclass
+class LocalStack:
+    sandbox_config: SandboxConfig = field(default_factory=lambda: SandboxConfig(time_scale=20.0))
+    aws: LocalAws = field(default_factory=LocalAws)
+    sandbox: RunningSandbox | None = None
+    resources: LocalResources | None = None
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.aws.start()
+        self.sandbox = start_in_thread(self.sandbox_config)
+        self.resources = provision(self.sandbox)
+        # The handlers run in this process: give them the environment CloudFormation gives the Lambda functions.
+        os.environ.update(self.resources.environment(self.sandbox))
+
+    def spark(self) -> SparkSession:
+        return local_spark(self.aws.endpoint)
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        self.aws.stop()
