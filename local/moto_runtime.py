@@ -104,6 +104,7 @@ class LocalAws:
         self.endpoint = ""
 
     def start(self) -> str:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines from moto's server
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

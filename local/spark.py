@@ -10,6 +10,26 @@ from pyspark.sql import SparkSession
 from local.prerequisites import JAR_DIR, JARS, check_java, jars_ok
 
 
+LOG4J2 = """status = error
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def _log_config() -> str:
+    """Spark logs errors only: the demo's output is for people."""
+    path = JAR_DIR.parent / "log4j2.properties"
+    if not path.exists() or path.read_text() != LOG4J2:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(LOG4J2)
+    return str(path)
+
+
 def local_spark(s3_endpoint: str) -> SparkSession:
     """Create (or return) the process's Spark session, pointed at the given S3 endpoint."""
     check_java()
@@ -36,7 +56,8 @@ def local_spark(s3_endpoint: str) -> SparkSession:
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "2g")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", f"-Duser.timezone=UTC -Dlog4j2.configurationFile={_log_config()}")
     )
     for key, value in s3a.items():
         builder = builder.config(f"spark.hadoop.{key}", value)

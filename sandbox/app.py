@@ -31,6 +31,8 @@ class SandboxConfig:
     token_lifetime_s: int = 3600
     document_url_ttl_s: float = DOCUMENT_URL_TTL_S
     url_secret: bytes = field(default=b"")
+    # Fault injection (off by default): "truncated_document" cuts every document download in half.
+    faults: frozenset[str] = frozenset()
 
 
 class Sandbox:
@@ -164,6 +166,12 @@ def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read
         headers = {"Content-Type": f"text/plain;charset={document.charset}"}
         if document.compression and request.args.get("ce") == "gzip":
             headers["Content-Encoding"] = "gzip"
+        if "truncated_document" in sandbox.config.faults:
+            # The connection ends early: the declared length is the full document, the body is half of it.
+            half = document.content[: len(document.content) // 2]
+            response = Response(iter([half]), 200, headers={**headers, "Content-Length": str(len(document.content))})
+            response.automatically_set_content_length = False
+            return response
         return Response(document.content, 200, headers=headers)
 
     @app.get("/_sandbox/reports/<report_id>")

@@ -1,0 +1,49 @@
+"""Shared fixtures: one Spark session and at most one offline stack per test run (moto's backends are global)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from local.spark import local_spark
+from local.stack import LocalStack
+from sandbox.app import SandboxConfig
+from sandbox.server import RunningSandbox, start_in_thread
+
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        kind = Path(str(item.fspath)).relative_to(TESTS).parts[0]
+        if kind in ("unit", "integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def spark() -> SparkSession:
+    # The endpoint is replaced when the offline stack starts; unit tests never touch S3.
+    return local_spark("http://127.0.0.1:9")
+
+
+@pytest.fixture
+def sandbox_factory() -> Iterator[callable]:  # type: ignore[valid-type]
+    started: list[RunningSandbox] = []
+
+    def start(**config: object) -> RunningSandbox:
+        running = start_in_thread(SandboxConfig(**{"time_scale": 1000.0, **config}))  # type: ignore[arg-type]
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

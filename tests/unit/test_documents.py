@@ -1,0 +1,79 @@
+import gzip
+import io
+
+import pytest
+import requests
+
+from ingestion_lambdas.spapi.documents import DocumentStream, charset_from_content_type
+from ingestion_lambdas.spapi.errors import MalformedReportError, TruncatedDownloadError
+
+TEXT = "item-name\tprice\nCrème brûlée set\t19.99\nGröße M Socken\t7.50\n"
+
+
+def response_of(body: bytes, content_type: str, content_length: int | None = None) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = io.BytesIO(body)
+    response.headers["Content-Type"] = content_type
+    if content_length is not None:
+        response.headers["Content-Length"] = str(content_length)
+    return response
+
+
+def drain(stream: DocumentStream, block: int = 7) -> bytes:
+    out = b""
+    while chunk := stream.read(block):
+        out += chunk
+    return out
+
+
+def test_gzip_cp1252_document_is_stored_as_utf8_with_counts():
+    # GIVEN a German flat file, gzip-compressed, in Cp1252 as Amazon delivers it
+    body = gzip.compress(TEXT.encode("cp1252"))
+    stream = DocumentStream(response_of(body, "text/plain;charset=Cp1252", len(body)), compressed=True)
+    # WHEN it is read in small blocks
+    out = drain(stream)
+    # THEN the bytes are the UTF-8 text, and the counts describe them
+    assert out == TEXT.encode("utf-8")
+    assert stream.source_charset == "cp1252"
+    assert stream.line_count == 3
+    assert stream.first_line == "item-name\tprice"
+
+
+def test_gzip_detected_from_magic_bytes_without_compression_algorithm():
+    body = gzip.compress(TEXT.encode())
+    out = drain(DocumentStream(response_of(body, "text/plain;charset=UTF-8"), compressed=False))
+    assert out == TEXT.encode()
+
+
+def test_gzip_without_trailer_is_a_truncated_download():
+    body = gzip.compress(TEXT.encode() * 50)[:-6]
+    with pytest.raises(TruncatedDownloadError, match="trailer"):
+        drain(DocumentStream(response_of(body, "text/plain"), compressed=True))
+
+
+def test_body_shorter_than_content_length_is_a_truncated_download():
+    body = TEXT.encode()
+    with pytest.raises(TruncatedDownloadError, match="of"):
+        drain(DocumentStream(response_of(body[:20], "text/plain", len(body)), compressed=False))
+
+
+def test_corrupt_gzip_is_malformed():
+    body = bytearray(gzip.compress(TEXT.encode() * 50))
+    body[30:40] = b"\xff" * 10
+    with pytest.raises((MalformedReportError, TruncatedDownloadError)):
+        drain(DocumentStream(response_of(bytes(body), "text/plain"), compressed=True))
+
+
+def test_bytes_that_are_not_the_declared_charset_are_malformed_not_replaced():
+    body = "Größe".encode("cp1252")
+    with pytest.raises(MalformedReportError, match="utf-8"):
+        drain(DocumentStream(response_of(body, "text/plain;charset=UTF-8"), compressed=False))
+
+
+@pytest.mark.parametrize(("header", "codec"), [
+    ("text/plain;charset=windows-31j", "cp932"), ("text/plain; charset=Cp1252", "cp1252"),
+    ("text/plain", "utf-8"), (None, "utf-8"),
+])
+def test_charset_from_content_type(header, codec):
+    assert charset_from_content_type(header) == codec

@@ -1,0 +1,51 @@
+import pytest
+import yaml
+
+from lake_formation import registry, render
+from lake_formation.registry import Dataset
+from sandbox.report_types import REPORT_TYPES
+
+
+def test_every_served_report_type_has_exactly_one_dataset():
+    sources = [d.source.report_type for d in registry.load_all().values() if d.source.kind == "report"]
+    assert sorted(sources) == sorted(REPORT_TYPES)
+
+
+def test_registry_columns_cover_the_real_report_header():
+    from sandbox.report_types import MERCHANT_LISTINGS_HEADER
+
+    declared = {c.source for c in registry.dataset("merchant_listings").source_columns}
+    assert declared == set(MERCHANT_LISTINGS_HEADER)
+
+
+def test_glue_table_input_puts_partitions_apart_from_data_columns():
+    dataset = registry.dataset("merchant_listings")
+    table = render.glue_table_input(dataset, "s3://curated/merchant_listings/")
+    data = [c["Name"] for c in table["StorageDescriptor"]["Columns"]]
+    keys = [c["Name"] for c in table["PartitionKeys"]]
+    assert keys == ["marketplace_id", "snapshot_date"]
+    assert not set(keys) & set(data)
+    assert len(data) + len(keys) == len(dataset.columns)
+
+
+def test_ddl_renders_every_column_once():
+    dataset = registry.dataset("merchant_listings")
+    athena = render.athena_ddl(dataset, "spapi_lake", "s3://curated/merchant_listings/")
+    redshift = render.redshift_ddl(dataset, "spapi")
+    for column in dataset.columns:
+        assert f"`{column.name}`" in athena
+        assert f"\n  {column.name} " in redshift
+    assert "price DECIMAL(18,2)" in redshift
+    assert "seller_sku VARCHAR(65535) NOT NULL" in redshift
+
+
+def test_unknown_types_and_dangling_keys_are_rejected():
+    text = (registry.SCHEMA_DIR / "merchant_listings.yaml").read_text()
+    spec = yaml.safe_load(text)
+    spec["columns"][0]["type"] = "money"
+    with pytest.raises(ValueError, match="unsupported type"):
+        Dataset.model_validate(spec)
+    spec = yaml.safe_load(text)
+    spec["dedupe_key"] = ["nope"]
+    with pytest.raises(ValueError, match="unknown columns"):
+        Dataset.model_validate(spec)
