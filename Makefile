@@ -26,7 +26,7 @@ demo: setup
 	@$(VENV)/bin/spapi-lake demo
 
 test: setup
-	@$(PY) -m pytest tests -q
+	@$(PY) -m pytest tests/unit tests/integration tests/e2e -q
 
 test-unit: setup
 	@$(PY) -m pytest tests/unit -q

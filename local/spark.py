@@ -30,8 +30,8 @@ def _log_config() -> str:
     return str(path)
 
 
-def local_spark(s3_endpoint: str) -> SparkSession:
-    """Create (or return) the process's Spark session, pointed at the given S3 endpoint."""
+def local_spark(s3_endpoint: str | None = None) -> SparkSession:
+    """Create (or return) the process's Spark session; with an endpoint, s3:// and s3a:// go there."""
     check_java()
     if not jars_ok():
         raise RuntimeError("the s3a jars are missing: run `make setup` (it downloads and verifies them)")
@@ -39,7 +39,7 @@ def local_spark(s3_endpoint: str) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     s3a = {
         "fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",  # the job code says s3://, as on Glue
-        "fs.s3a.endpoint": s3_endpoint,
+        **({"fs.s3a.endpoint": s3_endpoint} if s3_endpoint else {}),
         "fs.s3a.path.style.access": "true",
         "fs.s3a.connection.ssl.enabled": "false",
         "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",

@@ -72,6 +72,11 @@ class TokenIssuer:
         with self._lock:
             return self._tokens.get(token)
 
+    @property
+    def issued_count(self) -> int:
+        with self._lock:
+            return len(self._tokens)
+
     def expire_all(self) -> None:
         """Fault hook: every token issued so far expires now."""
         with self._lock:

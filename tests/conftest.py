@@ -31,8 +31,8 @@ def stack() -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def spark() -> SparkSession:
-    # The endpoint is replaced when the offline stack starts; unit tests never touch S3.
-    return local_spark("http://127.0.0.1:9")
+    # Unit tests never touch S3; the offline stack points the same session at moto when it starts.
+    return local_spark()
 
 
 @pytest.fixture

@@ -1,0 +1,87 @@
+"""Landing report documents into moto's S3 through the real handler and service code."""
+
+import hashlib
+import json
+import time
+
+import pytest
+import requests
+
+from ingestion_lambdas import aws
+from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services.accounts import SpApiClients
+from ingestion_lambdas.services.landing import ReportLanding
+from ingestion_lambdas.services.report_requests import ReportRequests
+from ingestion_lambdas.settings import load_settings
+from ingestion_lambdas.spapi.errors import TruncatedDownloadError
+from local.moto_runtime import LambdaContext
+
+
+def finished_job(stack, account_id: str, marketplace_id: str) -> ReportJob:
+    service = ReportRequests(SpApiClients.from_settings(load_settings()))
+    job = service.create(ReportJob(account_id=account_id, report_type="GET_MERCHANT_LISTINGS_ALL_DATA",
+                                   marketplace_id=marketplace_id))
+    for _ in range(100):
+        job = service.refresh_status(job)
+        if job.processing_status == "DONE":
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"report {job.report_id} did not finish: {job.processing_status}")
+
+
+def truth(stack, report_id: str) -> dict:
+    return requests.get(f"{stack.sandbox.base_url}/_sandbox/reports/{report_id}", timeout=5).json()
+
+
+def test_land_report_handler_stores_a_cp1252_document_as_utf8_with_its_manifest(stack):
+    # GIVEN a finished German listings report (delivered gzip-compressed in Cp1252)
+    job = finished_job(stack, "demo-seller-eu", "A1PA6795UKMFR9")
+    from ingestion_lambdas.handlers import land_report
+
+    # WHEN the Lambda handler lands it (state-machine input shape)
+    result = land_report.lambda_handler(job.dump(), LambdaContext("spapi-lake-land-report"))
+    # THEN the raw object is UTF-8, KMS-encrypted, at its deterministic key, and the manifest describes it
+    s3 = aws.client("s3")
+    stored = s3.get_object(Bucket=stack.resources.raw_bucket, Key=result["key"])
+    body = stored["Body"].read()
+    assert result["key"] == (f"spapi/GET_MERCHANT_LISTINGS_ALL_DATA/marketplace_id=A1PA6795UKMFR9/"
+                             f"dt={result['data_start_time'][:10]}/{job.report_id}.tsv")
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    assert result["rows"] == truth(stack, job.report_id)["rows"] == len(body.decode("utf-8").splitlines()) - 1
+    assert result["source_charset"] == "cp1252"
+    assert result["sha256"] == hashlib.sha256(body).hexdigest()
+    manifest = json.loads(s3.get_object(Bucket=stack.resources.raw_bucket,
+                                        Key=f"spapi/_manifests/GET_MERCHANT_LISTINGS_ALL_DATA/{job.report_id}.json")
+                          ["Body"].read())
+    assert manifest["rows"] == result["rows"] and manifest["header"][3] == "seller-sku"
+
+
+def test_landing_the_same_report_twice_overwrites_one_object(stack):
+    job = finished_job(stack, "demo-seller-na", "A2EUQ1WTGCTBG2")
+    settings = load_settings()
+    landing = ReportLanding(SpApiClients.from_settings(settings), aws.client("s3"), settings.raw_bucket)
+    first, second = landing.land(job), landing.land(job)
+    listed = aws.client("s3").list_objects_v2(Bucket=settings.raw_bucket, Prefix=first.key.rsplit("/", 1)[0])
+    assert first.key == second.key
+    assert [o["Key"] for o in listed["Contents"]].count(first.key) == 1
+    assert first.sha256 == second.sha256
+
+
+def test_truncated_download_lands_nothing(stack):
+    # GIVEN a finished report whose download will be cut short
+    job = finished_job(stack, "demo-seller-fe", "A1VC38T7YXB528")
+    config = stack.sandbox.sandbox.config
+    config.faults = frozenset({"truncated_document"})
+    settings = load_settings()
+    landing = ReportLanding(SpApiClients.from_settings(settings), aws.client("s3"), settings.raw_bucket)
+    try:
+        # WHEN landing is attempted
+        with pytest.raises(TruncatedDownloadError):
+            landing.land(job)
+    finally:
+        config.faults = frozenset()
+    # THEN neither the object nor its manifest exists
+    s3 = aws.client("s3")
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.raw_bucket)
+            for o in page.get("Contents", [])]
+    assert not [k for k in keys if job.report_id in k]
