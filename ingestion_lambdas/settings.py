@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PRODUCTION_ENDPOINTS = {
     "NA": "https://sellingpartnerapi-na.amazon.com",
@@ -22,7 +25,7 @@ class Settings(BaseModel):
 
     lwa_endpoint: str = LWA_ENDPOINT
     spapi_endpoint_override: str | None = None  # one base URL for every region (the sandbox offline)
-    app_credentials_secret_id: str = "spapi-lake/lwa-app"
+    app_credentials_secret_id: str = "spapi-lake/lwa-app"  # noqa: S105 - a secret name, not a secret
     accounts_parameter: str = "/spapi-lake/accounts"
     raw_bucket: str = "spapi-lake-raw"
     kms_key_id: str | None = None

@@ -5,9 +5,10 @@ One type-mapping function per engine; each registry type maps to exactly one eng
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lake_formation.registry import Column, Dataset
+if TYPE_CHECKING:
+    from lake_formation.registry import Column, Dataset
 
 
 def glue_type(registry_type: str) -> str:
@@ -16,8 +17,15 @@ def glue_type(registry_type: str) -> str:
 
 
 def redshift_type(registry_type: str) -> str:
-    mapping = {"string": "VARCHAR(65535)", "int": "INTEGER", "bigint": "BIGINT", "double": "DOUBLE PRECISION",
-               "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP"}
+    mapping = {
+        "string": "VARCHAR(65535)",
+        "int": "INTEGER",
+        "bigint": "BIGINT",
+        "double": "DOUBLE PRECISION",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP",
+    }
     if registry_type.startswith("decimal"):
         return registry_type.upper()
     return mapping[registry_type]
@@ -33,16 +41,22 @@ def glue_table_input(dataset: Dataset, location: str) -> dict[str, Any]:
         "Name": dataset.table,
         "Description": dataset.description,
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE", "parquet.compression": "SNAPPY",
-                       "source_report_type": dataset.source.report_type or ""},
+        "Parameters": {
+            "classification": "parquet",
+            "EXTERNAL": "TRUE",
+            "parquet.compression": "SNAPPY",
+            "source_report_type": dataset.source.report_type or "",
+        },
         "PartitionKeys": [_glue_column(c) for c in dataset.partition_columns],
         "StorageDescriptor": {
             "Columns": [_glue_column(c) for c in dataset.data_columns],
             "Location": location,
             "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
             "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
-                          "Parameters": {"serialization.format": "1"}},
+            "SerdeInfo": {
+                "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+                "Parameters": {"serialization.format": "1"},
+            },
         },
     }
 
@@ -50,22 +64,28 @@ def glue_table_input(dataset: Dataset, location: str) -> dict[str, Any]:
 def glue_partition_input(dataset: Dataset, location: str, values: dict[str, str]) -> dict[str, Any]:
     path = "/".join(f"{name}={values[name]}" for name in dataset.partitions)
     table = glue_table_input(dataset, location)["StorageDescriptor"]
-    return {"Values": [values[name] for name in dataset.partitions],
-            "StorageDescriptor": {**table, "Location": f"{location.rstrip('/')}/{path}/"}}
+    return {
+        "Values": [values[name] for name in dataset.partitions],
+        "StorageDescriptor": {**table, "Location": f"{location.rstrip('/')}/{path}/"},
+    }
 
 
 def athena_ddl(dataset: Dataset, database: str, location: str) -> str:
-    columns = ",\n  ".join(f"`{c.name}` {glue_type(c.type)} COMMENT '{_quote(c.description)}'"
-                           for c in dataset.data_columns)
+    columns = ",\n  ".join(
+        f"`{c.name}` {glue_type(c.type)} COMMENT '{_quote(c.description)}'" for c in dataset.data_columns
+    )
     partitions = ", ".join(f"`{c.name}` {glue_type(c.type)}" for c in dataset.partition_columns)
-    return (f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{dataset.table}` (\n  {columns}\n)\n"
-            f"COMMENT '{_quote(dataset.description)}'\nPARTITIONED BY ({partitions})\nSTORED AS PARQUET\n"
-            f"LOCATION '{location}'\nTBLPROPERTIES ('parquet.compression'='SNAPPY')")
+    return (
+        f"CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{dataset.table}` (\n  {columns}\n)\n"
+        f"COMMENT '{_quote(dataset.description)}'\nPARTITIONED BY ({partitions})\nSTORED AS PARQUET\n"
+        f"LOCATION '{location}'\nTBLPROPERTIES ('parquet.compression'='SNAPPY')"
+    )
 
 
 def redshift_ddl(dataset: Dataset, schema: str) -> str:
-    columns = ",\n  ".join(f"{c.name} {redshift_type(c.type)}{'' if c.nullable else ' NOT NULL'}"
-                           for c in dataset.columns)
+    columns = ",\n  ".join(
+        f"{c.name} {redshift_type(c.type)}{'' if c.nullable else ' NOT NULL'}" for c in dataset.columns
+    )
     return f"CREATE TABLE IF NOT EXISTS {schema}.{dataset.table} (\n  {columns}\n)"
 
 

@@ -36,8 +36,13 @@ def main(argv: list[str] | None = None) -> int:
             from sandbox.app import SandboxConfig  # noqa: PLC0415
             from sandbox.server import serve_forever  # noqa: PLC0415
 
-            serve_forever(SandboxConfig(seed=args.seed, scale=args.scale, time_scale=args.time_scale,
-                                        token_lifetime_s=args.token_lifetime), args.host, args.port)
+            serve_forever(
+                SandboxConfig(
+                    seed=args.seed, scale=args.scale, time_scale=args.time_scale, token_lifetime_s=args.token_lifetime
+                ),
+                args.host,
+                args.port,
+            )
     except (PortInUseError, PrerequisiteError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.pipeline import (
     dataset_for,
@@ -19,6 +18,9 @@ from local.pipeline import (
 )
 from local.query import connect_lake
 from local.stack import LocalStack
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DEMO_REPORT_TYPES = ("GET_MERCHANT_LISTINGS_ALL_DATA",)
 OUT_DIR = Path("out")
@@ -65,16 +67,23 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
                 ground_truth[dataset] = ground_truth_rows(stack, [r.report_id for r in landed if r.report_id])
                 datasets[dataset] = {"raw_objects": len(landed)}
         with stage("curate", timings):
-            for dataset in datasets:
+            for dataset, counts in datasets.items():
                 run = run_curation(stack, dataset)
-                datasets[dataset].update(curated_rows=run["curated"], quarantined_rows=run["quarantined"],
-                                         deduplicated_rows=run["deduplicated"])
-                say(f"   {dataset}: read {run['rows_read']} rows -> curated {run['curated']}, "
+                counts.update(
+                    curated_rows=run["curated"],
+                    quarantined_rows=run["quarantined"],
+                    deduplicated_rows=run["deduplicated"],
+                )
+                say(
+                    f"   {dataset}: read {run['rows_read']} rows -> curated {run['curated']}, "
                     f"quarantined {run['quarantined']}, deduplicated {run['deduplicated']} "
-                    f"({run['partitions']} partitions)")
+                    f"({run['partitions']} partitions)"
+                )
                 if run["curated"] + run["quarantined"] != ground_truth[dataset]:
-                    raise DemoFailedError(f"{dataset}: sandbox generated {ground_truth[dataset]} rows, "
-                                          f"the lake accounts for {run['curated'] + run['quarantined']}")
+                    raise DemoFailedError(
+                        f"{dataset}: sandbox generated {ground_truth[dataset]} rows, "
+                        f"the lake accounts for {run['curated'] + run['quarantined']}"
+                    )
                 say(f"   {dataset}: matches the sandbox's ground truth ({ground_truth[dataset]} rows generated)")
         with stage("query", timings):
             target, tables = publish_duckdb(stack, out_dir / "spapi_lake.duckdb")
@@ -92,10 +101,14 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
         "ok": True,
         "stage_seconds": timings,
         "datasets": datasets,
-        "outputs": {"duckdb": str(out_dir / "spapi_lake.duckdb"),
-                    "curated": f"s3://{stack.resources.curated_bucket}/ (moto, gone after the demo)"},
+        "outputs": {
+            "duckdb": str(out_dir / "spapi_lake.duckdb"),
+            "curated": f"s3://{stack.resources.curated_bucket}/ (moto, gone after the demo)",
+        },
     }
-    say("\nOpen the curated tables:  .venv/bin/python -c \"import duckdb; "
-        f"print(duckdb.connect('{out_dir / 'spapi_lake.duckdb'}').sql('SELECT * FROM merchant_listings LIMIT 5'))\"")
+    say(
+        '\nOpen the curated tables:  .venv/bin/python -c "import duckdb; '
+        f"print(duckdb.connect('{out_dir / 'spapi_lake.duckdb'}').sql('SELECT * FROM merchant_listings LIMIT 5'))\""
+    )
     say(json.dumps(summary))
     return summary

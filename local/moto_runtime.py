@@ -14,18 +14,22 @@ import os
 import threading
 import traceback
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.glue.models import GlueBackend
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 logger = logging.getLogger(__name__)
 REGION = "us-east-1"
 _job_lock = threading.Lock()  # one Spark session per process: Glue job runs take turns
+# moto's GetJobRun has no ErrorMessage: failed runs' errors are kept here for the local runner to report.
+JOB_RUN_ERRORS: dict[str, str] = {}
 
 
 @dataclass
@@ -47,18 +51,25 @@ def resolve(dotted: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
 
 
-def _invoke_handler(self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any,
-                    headers: Any, response_headers: Any) -> bytes:
+def _invoke_handler(
+    self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> bytes:
     function = self.get_function(function_name, qualifier)
     event = json.loads(body) if body else {}
-    context = LambdaContext(function.function_name, aws_request_id=str(uuid.uuid4()),
-                            invoked_function_arn=function.function_arn)
+    context = LambdaContext(
+        function.function_name, aws_request_id=str(uuid.uuid4()), invoked_function_arn=function.function_arn
+    )
     try:
-        result = resolve(function.handler)(event, context)
+        result = resolve(str(function.handler))(event, context)
     except Exception as err:  # noqa: BLE001 - the Lambda runtime turns any exception into a function error
         response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps({"errorType": type(err).__name__, "errorMessage": str(err),
-                           "stackTrace": traceback.format_exception(err)[-3:]}).encode()
+        return json.dumps(
+            {
+                "errorType": type(err).__name__,
+                "errorMessage": str(err),
+                "stackTrace": traceback.format_exception(err)[-3:],
+            }
+        ).encode()
     return json.dumps(result).encode()
 
 
@@ -77,17 +88,18 @@ def _start_job_run(self: GlueBackend, name: str, arguments: dict[str, str] | Non
     run = next(r for r in job.job_runs if r.job_run_id == run_id)
     run._transitions = []  # noqa: SLF001 - hold RUNNING until the real job finishes
     run.status = "RUNNING"
-    argv = [job.command["ScriptLocation"]]
+    script = str(job.command["ScriptLocation"])  # type: ignore[index]
+    argv = [script]
     for key, value in {**job.default_arguments, **(arguments or {}), "--JOB_RUN_ID": run_id}.items():
         argv += [key if key.startswith("--") else f"--{key}", value]
 
     def execute() -> None:
         with _job_lock:
             try:
-                resolve(f"{job_module_for(job.command['ScriptLocation'])}.main")(argv)
+                resolve(f"{job_module_for(script)}.main")(argv)
             except Exception as err:  # noqa: BLE001 - Glue records any failure as the run's ErrorMessage
                 logger.exception("glue job %s failed", name)
-                run.error_message = f"{type(err).__name__}: {err}"
+                JOB_RUN_ERRORS[run_id] = f"{type(err).__name__}: {err}"
                 run.status = "FAILED"
             else:
                 run.status = "SUCCEEDED"
@@ -110,9 +122,13 @@ class LocalAws:
         self.endpoint = f"http://{host}:{port}"
         # moto's Step Functions interpreter calls the other services at localhost:$MOTO_PORT.
         os.environ["MOTO_PORT"] = str(port)
-        for name, value in {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
-                            "AWS_REGION": REGION}.items():
+        for name, value in {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }.items():
             os.environ[name] = value
         config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         requests.post(f"{self.endpoint}/moto-api/config", json=config, timeout=10).raise_for_status()

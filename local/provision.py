@@ -7,16 +7,21 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingestion_lambdas import aws
-from sandbox.server import RunningSandbox
+
+if TYPE_CHECKING:
+    from sandbox.server import RunningSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_MACHINES = ROOT / "ingestion_lambdas" / "statemachines"
 FUNCTIONS = {  # ASL substitution key → (function name, handler)
     "CreateReportFunctionArn": ("spapi-lake-create-report", "ingestion_lambdas.handlers.create_report.lambda_handler"),
-    "GetReportStatusFunctionArn": ("spapi-lake-get-report-status",
-                                   "ingestion_lambdas.handlers.get_report_status.lambda_handler"),
+    "GetReportStatusFunctionArn": (
+        "spapi-lake-get-report-status",
+        "ingestion_lambdas.handlers.get_report_status.lambda_handler",
+    ),
     "LandReportFunctionArn": ("spapi-lake-land-report", "ingestion_lambdas.handlers.land_report.lambda_handler"),
 }
 CURATION_JOB = "spapi-lake-curate-reports"
@@ -28,7 +33,7 @@ class LocalResources:
     curated_bucket: str = "spapi-lake-curated"
     artifacts_bucket: str = "spapi-lake-artifacts"
     database: str = "spapi_lake"
-    app_secret_id: str = "spapi-lake/lwa-app"
+    app_secret_id: str = "spapi-lake/lwa-app"  # noqa: S105 - a secret name, not a secret
     accounts_parameter: str = "/spapi-lake/accounts"
     notifications_queue: str = "spapi-lake-notifications"
     ledger_table: str = "spapi-lake-report-ledger"
@@ -38,9 +43,14 @@ class LocalResources:
     def environment(self, sandbox: RunningSandbox) -> dict[str, str]:
         """The Lambda environment, as CloudFormation would set it (references only, never secret values)."""
         info = sandbox.info()
-        return {"SPAPI_ENDPOINT": info["spapi_endpoint"], "LWA_ENDPOINT": info["lwa_endpoint"],
-                "LWA_APP_SECRET_ID": self.app_secret_id, "ACCOUNTS_PARAMETER": self.accounts_parameter,
-                "RAW_BUCKET": self.raw_bucket, "RAW_KMS_KEY_ID": self.kms_key_id}
+        return {
+            "SPAPI_ENDPOINT": info["spapi_endpoint"],
+            "LWA_ENDPOINT": info["lwa_endpoint"],
+            "LWA_APP_SECRET_ID": self.app_secret_id,
+            "ACCOUNTS_PARAMETER": self.accounts_parameter,
+            "RAW_BUCKET": self.raw_bucket,
+            "RAW_KMS_KEY_ID": self.kms_key_id,
+        }
 
 
 def render_definition(path: Path, substitutions: dict[str, str]) -> str:
@@ -67,24 +77,34 @@ def provision(sandbox: RunningSandbox, resources: LocalResources | None = None) 
         s3.create_bucket(Bucket=bucket)
         # Offline, buckets Spark writes to use SSE-S3: the s3a connector propagates SSE-KMS to its rename copies and
         # the AWS SDK then insists on HTTPS, which moto's local server does not speak. On AWS every bucket is SSE-KMS.
-        rule = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": res.kms_key_id} if bucket == res.raw_bucket \
+        rule = (
+            {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": res.kms_key_id}
+            if bucket == res.raw_bucket
             else {"SSEAlgorithm": "AES256"}
-        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": rule}]})
-    secrets.create_secret(Name=res.app_secret_id, SecretString=json.dumps(
-        {"client_id": info["client_id"], "client_secret": info["client_secret"]}))
+        )
+        s3.put_bucket_encryption(
+            Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": rule}]}
+        )
+    secrets.create_secret(
+        Name=res.app_secret_id,
+        SecretString=json.dumps({"client_id": info["client_id"], "client_secret": info["client_secret"]}),
+    )
     accounts = []
     for account in info["accounts"]:
         secret_id = f"spapi-lake/refresh-token/{account['account_id']}"
         secrets.create_secret(Name=secret_id, SecretString=account["refresh_token"])
-        accounts.append({key: account[key] for key in ("account_id", "kind", "selling_partner_id", "region",
-                                                        "marketplace_ids")} | {"refresh_token_secret_id": secret_id})
+        accounts.append(
+            {key: account[key] for key in ("account_id", "kind", "selling_partner_id", "region", "marketplace_ids")}
+            | {"refresh_token_secret_id": secret_id}
+        )
     ssm.put_parameter(Name=res.accounts_parameter, Type="String", Value=json.dumps(accounts))
     _queues(res)
     aws.client("dynamodb").create_table(
-        TableName=res.ledger_table, BillingMode="PAY_PER_REQUEST",
+        TableName=res.ledger_table,
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "report_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "report_id", "KeyType": "HASH"}])
+        KeySchema=[{"AttributeName": "report_id", "KeyType": "HASH"}],
+    )
     _functions_and_state_machines(res)
     _glue(res)
     return res
@@ -94,37 +114,63 @@ def _queues(res: LocalResources) -> None:
     sqs = aws.client("sqs")
     dlq = sqs.create_queue(QueueName=f"{res.notifications_queue}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.create_queue(QueueName=res.notifications_queue, Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})
+    sqs.create_queue(
+        QueueName=res.notifications_queue,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+    )
 
 
 def _functions_and_state_machines(res: LocalResources) -> None:
     iam, lam, sfn = aws.client("iam"), aws.client("lambda"), aws.client("stepfunctions")
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                     "Principal": {"Service": ["lambda.amazonaws.com",
-                                                                               "states.amazonaws.com"]}}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            }
+        ],
+    }
     role_arn = iam.create_role(RoleName="spapi-lake-local", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     code = _placeholder_zip()
     arns: dict[str, str] = {}
     for key, (name, handler) in FUNCTIONS.items():
-        arns[key] = lam.create_function(FunctionName=name, Runtime="python3.11", Role=role_arn, Handler=handler,
-                                        Code={"ZipFile": code}, Timeout=900, MemorySize=512)["FunctionArn"]
+        arns[key] = lam.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role_arn,
+            Handler=handler,
+            Code={"ZipFile": code},
+            Timeout=900,
+            MemorySize=512,
+        )["FunctionArn"]
     for path in sorted(STATE_MACHINES.glob("*.asl.json")):
         name = "spapi-lake-" + path.name.removesuffix(".asl.json").replace("_", "-")
         definition = render_definition(path, arns)
         res.state_machines[path.name.removesuffix(".asl.json")] = sfn.create_state_machine(
-            name=name, definition=definition, roleArn=role_arn)["stateMachineArn"]
+            name=name, definition=definition, roleArn=role_arn
+        )["stateMachineArn"]
 
 
 def _glue(res: LocalResources) -> None:
     glue = aws.client("glue")
     glue.create_database(DatabaseInput={"Name": res.database, "Description": "SP-API curated data"})
     script = f"s3://{res.artifacts_bucket}/glue_jobs/curate_reports/job.py"
-    aws.client("s3").put_object(Bucket=res.artifacts_bucket, Key=script.split("/", 3)[3],
-                                Body=(ROOT / "glue_jobs" / "curate_reports" / "job.py").read_bytes())
-    glue.create_job(Name=CURATION_JOB, Role="spapi-lake-local", GlueVersion="5.0",
-                    Command={"Name": "glueetl", "ScriptLocation": script, "PythonVersion": "3"},
-                    DefaultArguments={"--raw_bucket": res.raw_bucket, "--curated_bucket": res.curated_bucket,
-                                      "--database": res.database},
-                    ExecutionProperty={"MaxConcurrentRuns": 10})
-
+    aws.client("s3").put_object(
+        Bucket=res.artifacts_bucket,
+        Key=script.split("/", 3)[3],
+        Body=(ROOT / "glue_jobs" / "curate_reports" / "job.py").read_bytes(),
+    )
+    glue.create_job(
+        Name=CURATION_JOB,
+        Role="spapi-lake-local",
+        GlueVersion="5.0",
+        Command={"Name": "glueetl", "ScriptLocation": script, "PythonVersion": "3"},
+        DefaultArguments={
+            "--raw_bucket": res.raw_bucket,
+            "--curated_bucket": res.curated_bucket,
+            "--database": res.database,
+        },
+        ExecutionProperty={"MaxConcurrentRuns": 10},
+    )

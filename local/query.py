@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import duckdb
 from duckdb_extensions import import_extension
 
-DUCKDB_TYPES = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "date": "DATE", "timestamp": "TIMESTAMP",
-                "boolean": "BOOLEAN", "double": "DOUBLE"}
+if TYPE_CHECKING:
+    from pathlib import Path
+
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+    "double": "DOUBLE",
+}
 
 
 def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.DuckDBPyConnection:
@@ -20,7 +29,7 @@ def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.Du
     con.sql("LOAD httpfs")
     endpoint = urlparse(s3_endpoint)
     con.sql(f"""CREATE OR REPLACE SECRET lake (TYPE s3, KEY_ID 'testing', SECRET 'testing', REGION 'us-east-1',
-                ENDPOINT '{endpoint.netloc}', URL_STYLE 'path', USE_SSL {str(endpoint.scheme == 'https').lower()})""")
+                ENDPOINT '{endpoint.netloc}', URL_STYLE 'path', USE_SSL {str(endpoint.scheme == "https").lower()})""")
     return con
 
 
@@ -31,9 +40,10 @@ def catalog_views(con: duckdb.DuckDBPyConnection, glue: Any, database: str) -> l
     for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
         for table in page["TableList"]:
             location = table["StorageDescriptor"]["Location"].rstrip("/")
-            hive_types = ", ".join(f"'{k['Name']}': '{DUCKDB_TYPES.get(k['Type'], 'VARCHAR')}'"
-                                   for k in table.get("PartitionKeys", []))
-            con.sql(f"""CREATE OR REPLACE VIEW "{database}"."{table['Name']}" AS
+            hive_types = ", ".join(
+                f"'{k['Name']}': '{DUCKDB_TYPES.get(k['Type'], 'VARCHAR')}'" for k in table.get("PartitionKeys", [])
+            )
+            con.sql(f"""CREATE OR REPLACE VIEW "{database}"."{table["Name"]}" AS
                         SELECT * FROM read_parquet('{location}/**/*.parquet', hive_partitioning = true,
                                                    hive_types = {{{hive_types}}})""")
             names.append(table["Name"])

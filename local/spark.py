@@ -9,7 +9,6 @@ from pyspark.sql import SparkSession
 
 from local.prerequisites import JAR_DIR, JARS, check_java, jars_ok
 
-
 LOG4J2 = """status = error
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console

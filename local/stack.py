@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from types import TracebackType
-
-from pyspark.sql import SparkSession
+from typing import TYPE_CHECKING
 
 from local.moto_runtime import LocalAws
 from local.provision import LocalResources, provision
 from local.spark import local_spark
 from sandbox.app import SandboxConfig
 from sandbox.server import RunningSandbox, start_in_thread
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from pyspark.sql import SparkSession
 
 
 @dataclass
@@ -26,8 +29,9 @@ class LocalStack:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:

@@ -64,7 +64,7 @@ def _parse_time(value: str | None, default: datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read top to bottom
+def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901, PLR0915 - one route table, read top to bottom
     app = Flask("spapi-sandbox")
 
     @app.after_request
@@ -75,14 +75,26 @@ def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read
     def authorize(account_required: bool = True) -> Response | None:
         token = sandbox.lwa.lookup(request.headers.get("x-amz-access-token"))
         if token is None:
-            return _errors(403, "Unauthorized", "Access to requested resource is denied.",
-                           "The access token you provided is revoked, malformed or invalid.")
+            return _errors(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "The access token you provided is revoked, malformed or invalid.",
+            )
         if token.expires_at <= time.time():
-            return _errors(403, "Unauthorized", "Access to requested resource is denied.",
-                           "The access token you provided has expired.")
+            return _errors(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "The access token you provided has expired.",
+            )
         if account_required and token.account_id is None:
-            return _errors(403, "Unauthorized", "Access to requested resource is denied.",
-                           "This operation requires a selling partner authorization, not a grantless token.")
+            return _errors(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "This operation requires a selling partner authorization, not a grantless token.",
+            )
         return None
 
     def with_rate(response: Response, operation: str) -> Response:
@@ -120,7 +132,9 @@ def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read
             end = _parse_time(spec.get("dataEndTime"), now)
         except ValueError:
             return _errors(400, "InvalidInput", "Invalid input", "dataStartTime/dataEndTime must be ISO 8601")
-        report_request = ReportRequest(token.account_id, marketplace_ids[0], start, end, spec.get("reportOptions") or {})
+        report_request = ReportRequest(
+            token.account_id, marketplace_ids[0], start, end, spec.get("reportOptions") or {}
+        )
         report = sandbox.reports.create(report_type, report_request)
         response = jsonify({"reportId": report.report_id})
         response.status_code = 202
@@ -144,8 +158,10 @@ def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read
             return _errors(404, "NotFound", "The requested report document was not found.", document_id)
         expires = int(time.time() + sandbox.config.document_url_ttl_s)
         content_encoding = request.args.get("enableContentEncodingUrlHeader", "false").lower() == "true"
-        url = (f"{request.host_url}_documents/{document_id}?X-Amz-Expires={expires}"
-               f"&X-Amz-Signature={sandbox.sign(document_id, expires)}" + ("&ce=gzip" if content_encoding else ""))
+        url = (
+            f"{request.host_url}_documents/{document_id}?X-Amz-Expires={expires}"
+            f"&X-Amz-Signature={sandbox.sign(document_id, expires)}" + ("&ce=gzip" if content_encoding else "")
+        )
         body: dict[str, Any] = {"reportDocumentId": document_id, "url": url}
         if document.compression:
             body["compressionAlgorithm"] = document.compression
@@ -158,11 +174,17 @@ def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read
         valid = expires.isdigit() and hmac.compare_digest(signature, sandbox.sign(document_id, int(expires)))
         document = sandbox.reports.documents.get(document_id)
         if not valid or document is None:
-            return Response("<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>", 403,
-                            content_type="application/xml")
+            return Response(
+                "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+                403,
+                content_type="application/xml",
+            )
         if int(expires) < time.time():
-            return Response("<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403,
-                            content_type="application/xml")
+            return Response(
+                "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                403,
+                content_type="application/xml",
+            )
         headers = {"Content-Type": f"text/plain;charset={document.charset}"}
         if document.compression and request.args.get("ce") == "gzip":
             headers["Content-Encoding"] = "gzip"
@@ -181,11 +203,16 @@ def create_app(sandbox: Sandbox) -> Flask:  # noqa: C901 - one route table, read
         if report is None:
             return _errors(404, "NotFound", "unknown report", report_id)
         document = sandbox.reports.documents.get(report.document_id or "")
-        return jsonify({
-            "reportId": report_id, "reportType": report.report_type, "status": report.status(time.time()),
-            "rows": report.rows, "marketplaceId": report.request.marketplace_id,
-            "sha256": document.sha256_uncompressed if document else None,
-            "charset": document.charset if document else None,
-        })
+        return jsonify(
+            {
+                "reportId": report_id,
+                "reportType": report.report_type,
+                "status": report.status(time.time()),
+                "rows": report.rows,
+                "marketplaceId": report.request.marketplace_id,
+                "sha256": document.sha256_uncompressed if document else None,
+                "charset": document.charset if document else None,
+            }
+        )
 
     return app

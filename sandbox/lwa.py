@@ -6,8 +6,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sandbox.world import World
+if TYPE_CHECKING:
+    from sandbox.world import World
 
 GRANTLESS_SCOPES = frozenset({"sellingpartnerapi::notifications", "sellingpartnerapi::client_credential:rotation"})
 
@@ -47,8 +49,12 @@ class TokenIssuer:
             if account is None:
                 raise LwaError("invalid_grant", "The request has an invalid grant parameter : refresh_token")
             token = self._issue(IssuedToken(account.account_id, None, time.time() + self.token_lifetime_s))
-            return {"access_token": token, "refresh_token": account.refresh_token, "token_type": "bearer",
-                    "expires_in": self.token_lifetime_s}
+            return {
+                "access_token": token,
+                "refresh_token": account.refresh_token,
+                "token_type": "bearer",
+                "expires_in": self.token_lifetime_s,
+            }
         if grant_type == "client_credentials":
             scope = form.get("scope", "")
             if not scope or "refresh_token" in form:

@@ -8,10 +8,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sandbox.marketplaces import MARKETPLACES
 from sandbox.report_types import REPORT_TYPES, ReportRequest, encode_flat_file
-from sandbox.world import World
+
+if TYPE_CHECKING:
+    from sandbox.world import World
 
 # How long Amazon typically takes, in seconds; the sandbox divides these by its time scale.
 QUEUE_SECONDS = 10.0

@@ -35,7 +35,7 @@ class RunningSandbox:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def info(self) -> dict[str, Any]:
         """What any SP-API client needs to be pointed at this sandbox."""
@@ -46,8 +46,14 @@ class RunningSandbox:
             "client_id": world.client_id,
             "client_secret": world.client_secret,
             "accounts": [
-                {"account_id": a.account_id, "kind": a.kind, "selling_partner_id": a.selling_partner_id,
-                 "region": a.region, "marketplace_ids": list(a.marketplace_ids), "refresh_token": a.refresh_token}
+                {
+                    "account_id": a.account_id,
+                    "kind": a.kind,
+                    "selling_partner_id": a.selling_partner_id,
+                    "region": a.region,
+                    "marketplace_ids": list(a.marketplace_ids),
+                    "refresh_token": a.refresh_token,
+                }
                 for a in world.accounts
             ],
         }

@@ -90,12 +90,30 @@ class World:
             return f"Atzr|sandbox-{name}-{_stable_int(self.seed, 'refresh', name):x}"
 
         return (
-            Account("demo-seller-na", "seller", f"A{_stable_int(self.seed, 'na') % 10**12:012d}", "NA",
-                    ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"), token("na")),
-            Account("demo-seller-eu", "seller", f"A{_stable_int(self.seed, 'eu') % 10**12:012d}", "EU",
-                    ("A1PA6795UKMFR9", "A1F83G8C2ARO7P"), token("eu")),
-            Account("demo-seller-fe", "seller", f"A{_stable_int(self.seed, 'fe') % 10**12:012d}", "FE",
-                    ("A1VC38T7YXB528",), token("fe")),
+            Account(
+                "demo-seller-na",
+                "seller",
+                f"A{_stable_int(self.seed, 'na') % 10**12:012d}",
+                "NA",
+                ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"),
+                token("na"),
+            ),
+            Account(
+                "demo-seller-eu",
+                "seller",
+                f"A{_stable_int(self.seed, 'eu') % 10**12:012d}",
+                "EU",
+                ("A1PA6795UKMFR9", "A1F83G8C2ARO7P"),
+                token("eu"),
+            ),
+            Account(
+                "demo-seller-fe",
+                "seller",
+                f"A{_stable_int(self.seed, 'fe') % 10**12:012d}",
+                "FE",
+                ("A1VC38T7YXB528",),
+                token("fe"),
+            ),
         )
 
     def account(self, account_id: str) -> Account:
@@ -106,7 +124,7 @@ class World:
 
     @cached_property
     def products(self) -> tuple[Product, ...]:
-        rng = random.Random(_stable_int(self.seed, "products"))
+        rng = random.Random(_stable_int(self.seed, "products"))  # noqa: S311 - synthetic data, seeded on purpose
         count = max(1, round(60 * self.scale))
         products = []
         for i in range(count):
@@ -124,7 +142,7 @@ class World:
         if marketplace_id not in account.marketplace_ids:
             return []
         market = MARKETPLACES[marketplace_id]
-        rng = random.Random(_stable_int(self.seed, "listings", account_id, marketplace_id))
+        rng = random.Random(_stable_int(self.seed, "listings", account_id, marketplace_id))  # noqa: S311
         epoch = datetime(2022, 1, 1, tzinfo=UTC)
         rows = []
         for product in self.products:
@@ -157,7 +175,12 @@ def _local_title(title: str, market: Marketplace) -> str:
 
 
 def _local_price(usd: Decimal, market: Marketplace) -> Decimal:
-    factor = {"USD": Decimal(1), "CAD": Decimal("1.36"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"),
-              "JPY": Decimal(150)}[market.currency_code]
+    factor = {
+        "USD": Decimal(1),
+        "CAD": Decimal("1.36"),
+        "EUR": Decimal("0.92"),
+        "GBP": Decimal("0.79"),
+        "JPY": Decimal(150),
+    }[market.currency_code]
     exponent = Decimal(1) if market.currency_code == "JPY" else Decimal("0.01")
     return (usd * factor).quantize(exponent)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from pyspark.sql import SparkSession
 
 from local.spark import local_spark
 from local.stack import LocalStack
 from sandbox.app import SandboxConfig
 from sandbox.server import RunningSandbox, start_in_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pyspark.sql import SparkSession
 
 TESTS = Path(__file__).parent
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lake_formation.registry import Dataset
 from lake_formation.render import glue_partition_input, glue_table_input
+
+if TYPE_CHECKING:
+    from lake_formation.registry import Dataset
 
 PARTITIONS_PER_CALL = 100  # batch_create_partition's limit
 
@@ -29,18 +31,18 @@ def register_table(glue: Any, database: str, dataset: Dataset, location: str) ->
         glue.update_table(DatabaseName=database, TableInput=table_input)
 
 
-def register_partitions(glue: Any, database: str, dataset: Dataset, location: str,
-                        partitions: list[dict[str, str]]) -> int:
+def register_partitions(
+    glue: Any, database: str, dataset: Dataset, location: str, partitions: list[dict[str, str]]
+) -> int:
     """Add partitions the catalog does not have yet; returns how many were added."""
-    existing = set()
+    existing: set[tuple[str, ...]] = set()
     paginator = glue.get_paginator("get_partitions")
     for page in paginator.paginate(DatabaseName=database, TableName=dataset.table):
         existing.update(tuple(p["Values"]) for p in page["Partitions"])
     new = [p for p in partitions if tuple(p[name] for name in dataset.partitions) not in existing]
     for start in range(0, len(new), PARTITIONS_PER_CALL):
-        batch = [glue_partition_input(dataset, location, values) for values in new[start:start + PARTITIONS_PER_CALL]]
-        response = glue.batch_create_partition(DatabaseName=database, TableName=dataset.table,
-                                               PartitionInputList=batch)
+        batch = [glue_partition_input(dataset, location, values) for values in new[start : start + PARTITIONS_PER_CALL]]
+        response = glue.batch_create_partition(DatabaseName=database, TableName=dataset.table, PartitionInputList=batch)
         errors = [e for e in response.get("Errors", []) if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"]
         if errors:
             raise RuntimeError(f"batch_create_partition failed for {dataset.table}: {errors[:3]}")

@@ -36,5 +36,8 @@ class ProcessedLedger:
 
     def mark(self, objects: list[ManifestEntry], run_id: str) -> None:
         for item in objects:
-            self.s3.put_object(Bucket=self.bucket, Key=f"{self.prefix}{item.report_id}.json",
-                               Body=json.dumps({"key": item.key, "sha256": item.sha256, "run_id": run_id}).encode())
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=f"{self.prefix}{item.report_id}.json",
+                Body=json.dumps({"key": item.key, "sha256": item.sha256, "run_id": run_id}).encode(),
+            )

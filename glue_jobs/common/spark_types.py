@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pyspark.sql import types as T  # noqa: N812
 
-from lake_formation.registry import Dataset
+if TYPE_CHECKING:
+    from lake_formation.registry import Dataset
 
 _SIMPLE: dict[str, T.DataType] = {
-    "string": T.StringType(), "int": T.IntegerType(), "bigint": T.LongType(), "double": T.DoubleType(),
-    "boolean": T.BooleanType(), "date": T.DateType(), "timestamp": T.TimestampType(),
+    "string": T.StringType(),
+    "int": T.IntegerType(),
+    "bigint": T.LongType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
 }
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 

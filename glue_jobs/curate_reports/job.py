@@ -12,7 +12,7 @@ import sys
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from pyspark.sql import DataFrame, SparkSession
@@ -24,8 +24,10 @@ from glue_jobs.common.spark import get_spark
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.curate_reports.transforms import LINE_COLUMNS, deduplicate, parse_flat_file
 from lake_formation import registry
-from lake_formation.raw_zone import ManifestEntry
-from lake_formation.registry import Dataset
+
+if TYPE_CHECKING:
+    from lake_formation.raw_zone import ManifestEntry
+    from lake_formation.registry import Dataset
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +55,13 @@ def parse_args(argv: list[str]) -> JobConfig:
     from awsglue.utils import getResolvedOptions  # noqa: PLC0415 - Glue's argument parser, only at the entry point
 
     args = getResolvedOptions(argv, ["dataset", "raw_bucket", "curated_bucket", "database"])
-    return JobConfig(args["dataset"], args["raw_bucket"], args["curated_bucket"], args["database"],
-                     args.get("JOB_RUN_ID") or f"run-{uuid.uuid4().hex[:12]}")
+    return JobConfig(
+        args["dataset"],
+        args["raw_bucket"],
+        args["curated_bucket"],
+        args["database"],
+        args.get("JOB_RUN_ID") or f"run-{uuid.uuid4().hex[:12]}",
+    )
 
 
 def extract_lines(spark: SparkSession, objects: list[ManifestEntry]) -> DataFrame:
@@ -68,8 +75,9 @@ def extract_lines(spark: SparkSession, objects: list[ManifestEntry]) -> DataFram
     return lines.join(F.broadcast(lineage), "uri").select(*LINE_COLUMNS)
 
 
-def existing_partitions(spark: SparkSession, dataset: Dataset, location: str, touched: list[dict[str, str]],
-                        s3: Any, bucket: str) -> DataFrame | None:
+def existing_partitions(
+    spark: SparkSession, dataset: Dataset, location: str, touched: list[dict[str, str]], s3: Any, bucket: str
+) -> DataFrame | None:
     """Curated rows already in the partitions this run rewrites (so a rewrite merges rather than drops)."""
     paths = []
     for values in touched:
@@ -90,24 +98,37 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
     ledger = ProcessedLedger(s3, config.curated_bucket, dataset.table)
     done = ledger.processed()
     pending = [o for o in landed_objects(s3, config.raw_bucket, dataset.source.report_type) if o.report_id not in done]
-    report: dict[str, Any] = {"dataset": dataset.table, "run_id": config.run_id, "raw_objects": len(pending),
-                              "rows_read": 0, "curated": 0, "quarantined": 0, "deduplicated": 0,
-                              "partitions": 0, "missing_columns": [], "extra_columns": [],
-                              "quarantine_reasons": {}, "status": "NO_NEW_DATA"}
+    report: dict[str, Any] = {
+        "dataset": dataset.table,
+        "run_id": config.run_id,
+        "raw_objects": len(pending),
+        "rows_read": 0,
+        "curated": 0,
+        "quarantined": 0,
+        "deduplicated": 0,
+        "partitions": 0,
+        "missing_columns": [],
+        "extra_columns": [],
+        "quarantine_reasons": {},
+        "status": "NO_NEW_DATA",
+    }
     if not pending:
         return _publish_report(s3, config, report)
 
     by_header: dict[tuple[str, ...], list[ManifestEntry]] = defaultdict(list)
     for item in pending:
         by_header[tuple(item.header)].append(item)
-    batches = [parse_flat_file(extract_lines(spark, items), list(header), dataset) for header, items in by_header.items()]
+    batches = [
+        parse_flat_file(extract_lines(spark, items), list(header), dataset) for header, items in by_header.items()
+    ]
     valid = _union([b.valid for b in batches]).localCheckpoint()
     quarantined = _union([b.quarantined for b in batches]).localCheckpoint()
     valid_count, quarantined_count = valid.count(), quarantined.count()
 
     location = config.curated_location(dataset.table)
-    touched = [{k: str(v) for k, v in row.asDict().items()}
-               for row in valid.select(*dataset.partitions).distinct().collect()]
+    touched = [
+        {k: str(v) for k, v in row.asDict().items()} for row in valid.select(*dataset.partitions).distinct().collect()
+    ]
     combined = valid.withColumn("_new", F.lit(True))
     existing = existing_partitions(spark, dataset, location, touched, s3, config.curated_bucket)
     if existing is not None:
@@ -115,11 +136,17 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
     merged = deduplicate(combined, dataset.dedupe_key).localCheckpoint()  # materialized before its inputs are rewritten
     curated_new = merged.filter("_new").count()
 
-    report.update(rows_read=valid_count + quarantined_count, curated=curated_new, quarantined=quarantined_count,
-                  deduplicated=valid_count - curated_new, partitions=len(touched),
-                  missing_columns=sorted({c for b in batches for c in b.missing_columns}),
-                  extra_columns=sorted({c for b in batches for c in b.extra_columns}),
-                  quarantine_reasons=_reasons(quarantined), status="SUCCEEDED")
+    report.update(
+        rows_read=valid_count + quarantined_count,
+        curated=curated_new,
+        quarantined=quarantined_count,
+        deduplicated=valid_count - curated_new,
+        partitions=len(touched),
+        missing_columns=sorted({c for b in batches for c in b.missing_columns}),
+        extra_columns=sorted({c for b in batches for c in b.extra_columns}),
+        quarantine_reasons=_reasons(quarantined),
+        status="SUCCEEDED",
+    )
     if report["rows_read"] != report["curated"] + report["quarantined"] + report["deduplicated"]:
         raise RowAccountingError(json.dumps(report))
 
@@ -135,8 +162,12 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
 
 def _publish_report(s3: Any, config: JobConfig, report: dict[str, Any]) -> dict[str, Any]:
     """Every run leaves its report beside the data: s3://<curated>/_runs/<table>/<run id>.json."""
-    s3.put_object(Bucket=config.curated_bucket, Key=f"_runs/{report['dataset']}/{config.run_id}.json",
-                  Body=json.dumps(report).encode(), ContentType="application/json")
+    s3.put_object(
+        Bucket=config.curated_bucket,
+        Key=f"_runs/{report['dataset']}/{config.run_id}.json",
+        Body=json.dumps(report).encode(),
+        ContentType="application/json",
+    )
     return report
 
 

@@ -6,13 +6,16 @@ No reads, no writes, no session configuration here: tests build small DataFrames
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812
 
 from glue_jobs.common.spark_types import spark_type
-from lake_formation.registry import Column, Dataset
+
+if TYPE_CHECKING:
+    from lake_formation.registry import Column, Dataset
 
 INTEGER_PATTERN = r"^[+-]?[0-9]+$"
 DECIMAL_PATTERN = r"^[+-]?[0-9]+(\.[0-9]+)?$"
@@ -58,7 +61,9 @@ def typed_value(column: Column, raw: SparkColumn) -> tuple[SparkColumn, SparkCol
         typed = raw.cast("double")
     elif kind == "boolean":
         lowered = F.lower(F.trim(raw))
-        typed = F.when(lowered.isin("y", "yes", "true"), F.lit(True)).when(lowered.isin("n", "no", "false"), F.lit(False))
+        typed = F.when(lowered.isin("y", "yes", "true"), F.lit(True)).when(
+            lowered.isin("n", "no", "false"), F.lit(False)
+        )
     elif kind == "timestamp":
         typed = _parse_timestamp(raw)
     elif kind == "date":
@@ -84,8 +89,10 @@ def parse_flat_file(lines: DataFrame, header: list[str], dataset: Dataset) -> Pa
     fields = F.split(F.col("value"), "\t", -1)
     rules: list[SparkColumn] = [
         F.when(F.trim(F.col("value")) == "", F.lit("blank_line")),
-        F.when((F.trim(F.col("value")) != "") & (F.size(fields) != len(header)),
-               F.concat(F.lit(f"column_count:expected {len(header)} got "), F.size(fields).cast("string"))),
+        F.when(
+            (F.trim(F.col("value")) != "") & (F.size(fields) != len(header)),
+            F.concat(F.lit(f"column_count:expected {len(header)} got "), F.size(fields).cast("string")),
+        ),
     ]
     typed: dict[str, SparkColumn] = {}
     for column in dataset.columns:
@@ -104,7 +111,8 @@ def parse_flat_file(lines: DataFrame, header: list[str], dataset: Dataset) -> Pa
 
     lineage = [F.col(name).alias(f"_line_{name}") for name in LINE_COLUMNS[1:]]
     checked = body.select(
-        *lineage, F.col("value").alias("raw_line"),
+        *lineage,
+        F.col("value").alias("raw_line"),
         *(expr.alias(name) for name, expr in typed.items()),
         F.array_compact(F.array(*rules)).alias("_rules"),
     )
@@ -113,7 +121,8 @@ def parse_flat_file(lines: DataFrame, header: list[str], dataset: Dataset) -> Pa
     quarantined = checked.filter(F.size("_rules") > 0).select(
         F.lit(dataset.table).alias("dataset"),
         *(F.col(f"_line_{name}").alias(name) for name in ("report_id", "source_key", "marketplace_id", "ingested_at")),
-        F.array_join("_rules", "; ").alias("rules"), "raw_line",
+        F.array_join("_rules", "; ").alias("rules"),
+        "raw_line",
     )
     return ParsedBatch(valid, quarantined, missing, extra)
 

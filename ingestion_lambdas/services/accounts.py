@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import requests
 from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
 from pydantic import BaseModel, TypeAdapter
 
 from ingestion_lambdas import aws
-from ingestion_lambdas.settings import Settings
 from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider
 from ingestion_lambdas.spapi.rate_limit import RateLimiter
 from ingestion_lambdas.spapi.reports import ReportsApi
 from ingestion_lambdas.spapi.transport import Transport
+
+if TYPE_CHECKING:
+    from ingestion_lambdas.settings import Settings
 
 PARAMETER_MAX_AGE_S = 300
 
@@ -48,8 +50,9 @@ class _AccountAuth:
 class SpApiClients:
     """Builds per-account API objects sharing one session, one LWA provider and one rate limiter."""
 
-    def __init__(self, settings: Settings, ssm_client: Any, secrets_client: Any,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self, settings: Settings, ssm_client: Any, secrets_client: Any, session: requests.Session | None = None
+    ) -> None:
         self.settings = settings
         self.session = session or requests.Session()
         self._ssm = SSMProvider(boto3_client=ssm_client)
@@ -74,8 +77,9 @@ class SpApiClients:
 
     def _token_provider(self) -> LwaTokenProvider:
         if self._provider is None:
-            app = self._secrets.get(self.settings.app_credentials_secret_id, transform="json",
-                                    max_age=PARAMETER_MAX_AGE_S)
+            app = self._secrets.get(
+                self.settings.app_credentials_secret_id, transform="json", max_age=PARAMETER_MAX_AGE_S
+            )
             assert isinstance(app, dict)  # noqa: S101 - transform="json" of an object
             credentials = LwaCredentials(str(app["client_id"]), str(app["client_secret"]))
             self._provider = LwaTokenProvider(self.settings.lwa_endpoint, credentials, self.session)
@@ -83,8 +87,13 @@ class SpApiClients:
 
     def transport(self, account: Account) -> Transport:
         auth = _AccountAuth(self._token_provider(), self._secrets, account.refresh_token_secret_id)
-        return Transport(self.settings.spapi_endpoint(account.region), auth, self.limiter,
-                         (account.account_id, account.region), session=self.session)
+        return Transport(
+            self.settings.spapi_endpoint(account.region),
+            auth,
+            self.limiter,
+            (account.account_id, account.region),
+            session=self.session,
+        )
 
     def reports(self, account_id: str) -> ReportsApi:
         return ReportsApi(self.transport(self.account(account_id)))

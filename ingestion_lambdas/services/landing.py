@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
 
-from ingestion_lambdas.events import ReportJob
-from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.spapi.documents import open_document
 from ingestion_lambdas.spapi.errors import ReportFailedError, ReportNotReadyError
 from lake_formation.raw_zone import ManifestEntry, raw_key
+
+if TYPE_CHECKING:
+    from ingestion_lambdas.events import ReportJob
+    from ingestion_lambdas.services.accounts import SpApiClients
 
 logger = logging.getLogger(__name__)
 # 8 MiB parts, one at a time: memory stays flat whatever the document size.
@@ -47,28 +49,60 @@ class ReportLanding:
         if report.processing_status in ("IN_QUEUE", "IN_PROGRESS"):
             raise ReportNotReadyError(f"report {report.report_id} is {report.processing_status}")
         if report.processing_status != "DONE" or report.report_document_id is None:
-            raise ReportFailedError(f"report {report.report_id} ended {report.processing_status}",
-                                    code=report.processing_status)
+            raise ReportFailedError(
+                f"report {report.report_id} ended {report.processing_status}", code=report.processing_status
+            )
         document = api.get_report_document(report.report_document_id)
-        key = raw_key(report.report_type, job.marketplace_id, report.data_start_time or report.created_time,
-                      report.report_id)
+        key = raw_key(
+            report.report_type, job.marketplace_id, report.data_start_time or report.created_time, report.report_id
+        )
         ingested_at = datetime.now(UTC)
         with open_document(document, self.clients.session) as stream:
-            self.s3.upload_fileobj(stream, self.bucket, key, Config=TRANSFER, ExtraArgs={
-                **self._encryption(), "ContentType": "text/tab-separated-values; charset=utf-8",
-                "Metadata": {"report-id": report.report_id, "source-charset": stream.source_charset},
-            })
+            self.s3.upload_fileobj(
+                stream,
+                self.bucket,
+                key,
+                Config=TRANSFER,
+                ExtraArgs={
+                    **self._encryption(),
+                    "ContentType": "text/tab-separated-values; charset=utf-8",
+                    "Metadata": {"report-id": report.report_id, "source-charset": stream.source_charset},
+                },
+            )
         landed = ManifestEntry(
-            report_id=report.report_id, report_type=report.report_type, account_id=job.account_id,
-            marketplace_id=job.marketplace_id, bucket=self.bucket, key=key, source_charset=stream.source_charset,
-            bytes=stream.bytes_out, rows=max(stream.line_count - 1, 0), sha256=stream.sha256,
+            report_id=report.report_id,
+            report_type=report.report_type,
+            account_id=job.account_id,
+            marketplace_id=job.marketplace_id,
+            bucket=self.bucket,
+            key=key,
+            source_charset=stream.source_charset,
+            bytes=stream.bytes_out,
+            rows=max(stream.line_count - 1, 0),
+            sha256=stream.sha256,
             header=stream.first_line.split("\t"),
-            ingested_at=ingested_at, data_start_time=report.data_start_time, data_end_time=report.data_end_time,
+            ingested_at=ingested_at,
+            data_start_time=report.data_start_time,
+            data_end_time=report.data_end_time,
         )
         # The manifest is written last: an object without a manifest entry is not yet landed, and a retry rewrites both.
-        self.s3.put_object(Bucket=self.bucket, Key=landed.manifest_key, Body=landed.model_dump_json().encode(),
-                           ContentType="application/json", **self._encryption())
-        logger.info(json.dumps({"event": "report_landed", "report_id": report.report_id,
-                                "report_type": report.report_type, "marketplace_id": job.marketplace_id,
-                                "rows": landed.rows, "bytes": landed.bytes}))
+        self.s3.put_object(
+            Bucket=self.bucket,
+            Key=landed.manifest_key,
+            Body=landed.model_dump_json().encode(),
+            ContentType="application/json",
+            **self._encryption(),
+        )
+        logger.info(
+            json.dumps(
+                {
+                    "event": "report_landed",
+                    "report_id": report.report_id,
+                    "report_type": report.report_type,
+                    "marketplace_id": job.marketplace_id,
+                    "rows": landed.rows,
+                    "bytes": landed.bytes,
+                }
+            )
+        )
         return landed

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from ingestion_lambdas.events import ReportJob
-from ingestion_lambdas.services.accounts import SpApiClients
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingestion_lambdas.events import ReportJob
+    from ingestion_lambdas.services.accounts import SpApiClients
 
 
 class ReportRequests:
@@ -22,5 +25,6 @@ class ReportRequests:
         if job.report_id is None:
             raise ValueError("the job has no report_id yet: create it first")
         report = self.clients.reports(job.account_id).get_report(job.report_id)
-        return job.model_copy(update={"processing_status": report.processing_status,
-                                      "report_document_id": report.report_document_id})
+        return job.model_copy(
+            update={"processing_status": report.processing_status, "report_document_id": report.report_document_id}
+        )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 from pydantic import BaseModel
 
 from ingestion_lambdas.spapi.errors import LwaAuthError, SpApiServerError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 EXPIRY_MARGIN_S = 60  # refresh this long before LWA's expiry, as Amazon's Java SDK does
 RETRYABLE_LWA_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
@@ -30,7 +33,7 @@ class LwaCredentials:
 class _TokenResponse(BaseModel):
     access_token: str
     expires_in: int
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the token type, not a token
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,14 @@ class _CachedToken:
 class LwaTokenProvider:
     """One provider per application; tokens are cached per (client id, refresh token or scope)."""
 
-    def __init__(self, endpoint: str, credentials: LwaCredentials, session: requests.Session | None = None,
-                 clock: Callable[[], float] = time.time, timeout_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        credentials: LwaCredentials,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        timeout_s: float = 15.0,
+    ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
         self.session = session or requests.Session()
@@ -54,7 +63,9 @@ class LwaTokenProvider:
 
     def access_token(self, refresh_token: str) -> str:
         """An access token for a selling partner's authorization."""
-        return self._token(("refresh_token", refresh_token), {"grant_type": "refresh_token", "refresh_token": refresh_token})
+        return self._token(
+            ("refresh_token", refresh_token), {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
 
     def grantless_token(self, scope: str) -> str:
         """An access token for grantless operations (e.g. scope `sellingpartnerapi::notifications`)."""
@@ -87,8 +98,11 @@ class LwaTokenProvider:
                     return _TokenResponse.model_validate(response.json())
                 error = _lwa_error(response)
                 if error not in RETRYABLE_LWA_ERRORS and response.status_code < 500:
-                    raise LwaAuthError(f"LWA refused the {form['grant_type']} exchange: {error}",
-                                       status=response.status_code, code=error)
+                    raise LwaAuthError(
+                        f"LWA refused the {form['grant_type']} exchange: {error}",
+                        status=response.status_code,
+                        code=error,
+                    )
                 last_error = LwaAuthError(f"LWA error {error}", status=response.status_code, code=error)
             time.sleep(2**attempt * 0.5)
         raise SpApiServerError(f"LWA token endpoint unavailable after retries: {type(last_error).__name__}")

@@ -11,19 +11,31 @@ import codecs
 import hashlib
 import io
 import zlib
-from collections.abc import Iterator
 from email.message import Message
+from typing import TYPE_CHECKING
 
 import requests
 
 from ingestion_lambdas.spapi.errors import MalformedReportError, TruncatedDownloadError
-from ingestion_lambdas.spapi.reports import ReportDocument
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ingestion_lambdas.spapi.reports import ReportDocument
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 # Amazon names Java charsets in Content-Type; Python's codec registry knows most under other names.
-CHARSET_ALIASES = {"cp1252": "cp1252", "windows-1252": "cp1252", "windows-31j": "cp932", "shift_jis": "cp932",
-                   "x-sjis": "cp932", "utf-8": "utf-8", "utf8": "utf-8", "iso-8859-1": "latin-1"}
+CHARSET_ALIASES = {
+    "cp1252": "cp1252",
+    "windows-1252": "cp1252",
+    "windows-31j": "cp932",
+    "shift_jis": "cp932",
+    "x-sjis": "cp932",
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "iso-8859-1": "latin-1",
+}
 # When the Content-Type names no charset, SP-API documentation says flat files are UTF-8 unless the marketplace's
 # legacy charset applies; we cannot know the marketplace here, so the fallback is UTF-8 and a decode error is raised
 # (never silent replacement) if the bytes are not UTF-8.
@@ -57,8 +69,11 @@ class DocumentStream(io.RawIOBase):
         self._decoder = codecs.getincrementaldecoder(self.source_charset)(errors="strict")
         self._compressed = compressed
         self._inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, auto-detected
-        self._expected_length = int(response.headers["Content-Length"]) if "Content-Length" in response.headers \
-            and "Content-Encoding" not in response.headers else None
+        self._expected_length = (
+            int(response.headers["Content-Length"])
+            if "Content-Length" in response.headers and "Content-Encoding" not in response.headers
+            else None
+        )
         self._buffer = b""
         self._finished = False
         self._first = True
@@ -119,7 +134,8 @@ class DocumentStream(io.RawIOBase):
         self._finished = True
         if self._expected_length is not None and self.bytes_downloaded != self._expected_length:
             raise TruncatedDownloadError(
-                f"document ended after {self.bytes_downloaded} of {self._expected_length} bytes")
+                f"document ended after {self.bytes_downloaded} of {self._expected_length} bytes"
+            )
         tail = b""
         if self._compressed:
             if not self._inflater.eof:
@@ -150,15 +166,17 @@ class DocumentStream(io.RawIOBase):
         super().close()
 
 
-def open_document(document: ReportDocument, session: requests.Session | None = None,
-                  timeout_s: tuple[float, float] = (5.0, 60.0)) -> DocumentStream:
+def open_document(
+    document: ReportDocument, session: requests.Session | None = None, timeout_s: tuple[float, float] = (5.0, 60.0)
+) -> DocumentStream:
     """Start downloading a report document. The pre-signed URL is used once and never logged."""
     http = session or requests.Session()
     response = http.get(document.url, stream=True, timeout=timeout_s)
     if response.status_code != 200:
         response.close()
-        raise TruncatedDownloadError(f"document download refused with HTTP {response.status_code}",
-                                     status=response.status_code)
+        raise TruncatedDownloadError(
+            f"document download refused with HTTP {response.status_code}", status=response.status_code
+        )
     # If the server applied Content-Encoding: gzip, requests already inflates it: do not inflate twice.
     compressed = document.compression_algorithm == "GZIP" and "gzip" not in response.headers.get("Content-Encoding", "")
     return DocumentStream(response, compressed)

@@ -6,8 +6,15 @@ from __future__ import annotations
 class SpApiError(Exception):
     """Any failure talking to SP-API. Carries SP-API's error code, message, details and request id."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 details: str | None = None, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        details: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code

@@ -49,8 +49,14 @@ class ReportsApi:
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
-    def create_report(self, report_type: str, marketplace_ids: list[str], start: datetime | None = None,
-                      end: datetime | None = None, options: dict[str, str] | None = None) -> str:
+    def create_report(
+        self,
+        report_type: str,
+        marketplace_ids: list[str],
+        start: datetime | None = None,
+        end: datetime | None = None,
+        options: dict[str, str] | None = None,
+    ) -> str:
         """Request a report; returns its reportId."""
         body: dict[str, object] = {"reportType": report_type, "marketplaceIds": marketplace_ids}
         if start is not None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
 
@@ -18,6 +17,9 @@ from ingestion_lambdas.spapi.errors import (
     SpApiThrottledError,
 )
 from ingestion_lambdas.spapi.rate_limit import Quota, RateLimiter
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +49,19 @@ class Transport:
         >>> transport.call(GET_REPORT, "GET", "/reports/2021-06-30/reports/123")
     """
 
-    def __init__(self, base_url: str, auth: TokenSource, limiter: RateLimiter, bucket_scope: tuple[str, str],
-                 session: requests.Session | None = None, max_attempts: int = 5, backoff_base_s: float = 0.5,
-                 backoff_cap_s: float = 30.0, timeout_s: tuple[float, float] = (5.0, 30.0),
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        auth: TokenSource,
+        limiter: RateLimiter,
+        bucket_scope: tuple[str, str],
+        session: requests.Session | None = None,
+        max_attempts: int = 5,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        timeout_s: tuple[float, float] = (5.0, 30.0),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self.limiter = limiter
@@ -62,8 +73,15 @@ class Transport:
         self.timeout_s = timeout_s
         self._sleep = sleep
 
-    def call(self, operation: Operation, method: str, path: str, *, params: dict[str, Any] | None = None,
-             json: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(
+        self,
+        operation: Operation,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         bucket = self.limiter.bucket((*self.bucket_scope, operation.name), operation.quota)
         refreshed_token = False
         attempt = 0
@@ -73,7 +91,11 @@ class Transport:
             token = self.auth.token()
             try:
                 response = self.session.request(
-                    method, self.base_url + path, params=params, json=json, timeout=self.timeout_s,
+                    method,
+                    self.base_url + path,
+                    params=params,
+                    json=json,
+                    timeout=self.timeout_s,
                     headers={"x-amz-access-token": token, "user-agent": USER_AGENT, "accept": "application/json"},
                 )
             except (requests.ConnectionError, requests.Timeout) as err:
@@ -96,8 +118,13 @@ class Transport:
                 continue
             if response.status_code not in RETRYABLE_STATUS or attempt >= self.max_attempts:
                 raise error
-            logger.info("retrying %s after HTTP %s (attempt %s, request id %s)",
-                        operation.name, response.status_code, attempt, request_id)
+            logger.info(
+                "retrying %s after HTTP %s (attempt %s, request id %s)",
+                operation.name,
+                response.status_code,
+                attempt,
+                request_id,
+            )
             self._backoff(attempt)
 
     def _backoff(self, attempt: int) -> None:
@@ -121,5 +148,10 @@ def _error_from(operation: Operation, response: requests.Response, request_id: s
         error_type = SpApiServerError
     else:
         error_type = SpApiRequestError
-    return error_type(f"{operation.name} failed: {message or response.reason}", status=response.status_code,
-                      code=code, details=details, request_id=request_id)
+    return error_type(
+        f"{operation.name} failed: {message or response.reason}",
+        status=response.status_code,
+        code=code,
+        details=details,
+        request_id=request_id,
+    )

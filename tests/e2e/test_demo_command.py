@@ -1,6 +1,7 @@
 """`spapi-lake demo` as a user runs it: a separate process, checked against the sandbox world's ground truth."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
     # WHEN the demo runs in a fresh working directory
-    result = subprocess.run([sys.executable, "-m", "local.cli", "demo"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=900, check=False, env=_env())
+    result = subprocess.run(
+        [sys.executable, "-m", "local.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env=_env(),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     # THEN the curated count equals what the sandbox's world generated for every demo account and marketplace
@@ -33,8 +41,6 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
 
 
 def _env() -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT)
     for name in ("AWS_ENDPOINT_URL", "MOTO_PORT", "SPAPI_ENDPOINT", "LWA_ENDPOINT"):

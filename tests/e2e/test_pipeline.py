@@ -9,7 +9,7 @@ import requests
 from ingestion_lambdas import aws
 from lake_formation.raw_zone import ManifestEntry, manifest_key, raw_key
 from local.pipeline import publish_duckdb, report_jobs, run_curation, run_report_workflows
-from local.query import connect_lake
+from local.query import catalog_views, connect_lake
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER
 
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
@@ -21,11 +21,20 @@ def land_bad_document(stack) -> tuple[ManifestEntry, str]:
     broken = "Broken line\twith three\tcells"
     body = "\n".join(["\t".join(MERCHANT_LISTINGS_HEADER), good, broken]) + "\n"
     now = datetime.now(UTC)
-    entry = ManifestEntry(report_id="900000000001", report_type=REPORT_TYPE, account_id="demo-seller-na",
-                          marketplace_id="ATVPDKIKX0DER", bucket=stack.resources.raw_bucket,
-                          key=raw_key(REPORT_TYPE, "ATVPDKIKX0DER", datetime(2020, 1, 1, tzinfo=UTC), "900000000001"),
-                          source_charset="utf-8", bytes=len(body), rows=2, sha256="-",
-                          header=list(MERCHANT_LISTINGS_HEADER), ingested_at=now)
+    entry = ManifestEntry(
+        report_id="900000000001",
+        report_type=REPORT_TYPE,
+        account_id="demo-seller-na",
+        marketplace_id="ATVPDKIKX0DER",
+        bucket=stack.resources.raw_bucket,
+        key=raw_key(REPORT_TYPE, "ATVPDKIKX0DER", datetime(2020, 1, 1, tzinfo=UTC), "900000000001"),
+        source_charset="utf-8",
+        bytes=len(body),
+        rows=2,
+        sha256="-",
+        header=list(MERCHANT_LISTINGS_HEADER),
+        ingested_at=now,
+    )
     s3 = aws.client("s3")
     s3.put_object(Bucket=entry.bucket, Key=entry.key, Body=body.encode())
     s3.put_object(Bucket=entry.bucket, Key=manifest_key(REPORT_TYPE, entry.report_id), Body=entry.model_dump_json())
@@ -65,10 +74,8 @@ def test_row_accounting_is_exact(pipeline):
 def test_curated_rows_per_report_equal_the_sandbox_ground_truth(pipeline, stack):
     # Query through the catalog entry (DuckDB views are built from the Glue table's location and partition keys).
     con = connect_lake(stack.aws.endpoint)
-    from local.query import catalog_views
-
     catalog_views(con, aws.client("glue"), stack.resources.database)
-    per_report = dict(con.sql('SELECT report_id, count(*) FROM spapi_lake.merchant_listings GROUP BY 1').fetchall())
+    per_report = dict(con.sql("SELECT report_id, count(*) FROM spapi_lake.merchant_listings GROUP BY 1").fetchall())
     for result in pipeline["results"]:
         assert per_report[result.report_id] == sandbox_rows(stack, result.report_id)
     assert per_report[pipeline["bad"].report_id] == 1  # the good line of the bad document

@@ -26,10 +26,16 @@ class AccountAuth:
 
 def client_for(running, account_index: int = 0, secret: str | None = None):
     info = running.info()
-    provider = LwaTokenProvider(info["lwa_endpoint"], LwaCredentials(info["client_id"], secret or info["client_secret"]))
+    provider = LwaTokenProvider(
+        info["lwa_endpoint"], LwaCredentials(info["client_id"], secret or info["client_secret"])
+    )
     account = info["accounts"][account_index]
-    transport = Transport(info["spapi_endpoint"], AccountAuth(provider, account["refresh_token"]), RateLimiter(),
-                          (account["account_id"], account["region"]))
+    transport = Transport(
+        info["spapi_endpoint"],
+        AccountAuth(provider, account["refresh_token"]),
+        RateLimiter(),
+        (account["account_id"], account["region"]),
+    )
     return ReportsApi(transport), provider, account
 
 

@@ -9,6 +9,7 @@ import requests
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.handlers import land_report
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.landing import ReportLanding
 from ingestion_lambdas.services.report_requests import ReportRequests
@@ -19,8 +20,9 @@ from local.moto_runtime import LambdaContext
 
 def finished_job(stack, account_id: str, marketplace_id: str) -> ReportJob:
     service = ReportRequests(SpApiClients.from_settings(load_settings()))
-    job = service.create(ReportJob(account_id=account_id, report_type="GET_MERCHANT_LISTINGS_ALL_DATA",
-                                   marketplace_id=marketplace_id))
+    job = service.create(
+        ReportJob(account_id=account_id, report_type="GET_MERCHANT_LISTINGS_ALL_DATA", marketplace_id=marketplace_id)
+    )
     for _ in range(100):
         job = service.refresh_status(job)
         if job.processing_status == "DONE":
@@ -36,23 +38,26 @@ def truth(stack, report_id: str) -> dict:
 def test_land_report_handler_stores_a_cp1252_document_as_utf8_with_its_manifest(stack):
     # GIVEN a finished German listings report (delivered gzip-compressed in Cp1252)
     job = finished_job(stack, "demo-seller-eu", "A1PA6795UKMFR9")
-    from ingestion_lambdas.handlers import land_report
-
     # WHEN the Lambda handler lands it (state-machine input shape)
     result = land_report.lambda_handler(job.dump(), LambdaContext("spapi-lake-land-report"))
     # THEN the raw object is UTF-8, KMS-encrypted, at its deterministic key, and the manifest describes it
     s3 = aws.client("s3")
     stored = s3.get_object(Bucket=stack.resources.raw_bucket, Key=result["key"])
     body = stored["Body"].read()
-    assert result["key"] == (f"spapi/GET_MERCHANT_LISTINGS_ALL_DATA/marketplace_id=A1PA6795UKMFR9/"
-                             f"dt={result['data_start_time'][:10]}/{job.report_id}.tsv")
+    assert result["key"] == (
+        f"spapi/GET_MERCHANT_LISTINGS_ALL_DATA/marketplace_id=A1PA6795UKMFR9/"
+        f"dt={result['data_start_time'][:10]}/{job.report_id}.tsv"
+    )
     assert stored["ServerSideEncryption"] == "aws:kms"
     assert result["rows"] == truth(stack, job.report_id)["rows"] == len(body.decode("utf-8").splitlines()) - 1
     assert result["source_charset"] == "cp1252"
     assert result["sha256"] == hashlib.sha256(body).hexdigest()
-    manifest = json.loads(s3.get_object(Bucket=stack.resources.raw_bucket,
-                                        Key=f"spapi/_manifests/GET_MERCHANT_LISTINGS_ALL_DATA/{job.report_id}.json")
-                          ["Body"].read())
+    manifest = json.loads(
+        s3.get_object(
+            Bucket=stack.resources.raw_bucket,
+            Key=f"spapi/_manifests/GET_MERCHANT_LISTINGS_ALL_DATA/{job.report_id}.json",
+        )["Body"].read()
+    )
     assert manifest["rows"] == result["rows"] and manifest["header"][3] == "seller-sku"
 
 
@@ -82,6 +87,9 @@ def test_truncated_download_lands_nothing(stack):
         config.faults = frozenset()
     # THEN neither the object nor its manifest exists
     s3 = aws.client("s3")
-    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.raw_bucket)
-            for o in page.get("Contents", [])]
+    keys = [
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.raw_bucket)
+        for o in page.get("Contents", [])
+    ]
     assert not [k for k in keys if job.report_id in k]

@@ -23,8 +23,13 @@ def test_port_in_use_is_a_clear_error(busy_port):
 
 
 def test_cli_reports_a_port_in_use_and_exits_2(busy_port):
-    result = subprocess.run([sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", str(busy_port)],
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", str(busy_port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert f"port {busy_port}" in result.stderr
     assert "Traceback" not in result.stderr
@@ -34,8 +39,9 @@ def test_serve_prints_the_endpoints_and_demo_credentials():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", str(port)],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", str(port)], stdout=subprocess.PIPE, text=True
+    )
     try:
         info = json.loads(process.stdout.readline())
     finally:

@@ -71,9 +71,14 @@ def test_bytes_that_are_not_the_declared_charset_are_malformed_not_replaced():
         drain(DocumentStream(response_of(body, "text/plain;charset=UTF-8"), compressed=False))
 
 
-@pytest.mark.parametrize(("header", "codec"), [
-    ("text/plain;charset=windows-31j", "cp932"), ("text/plain; charset=Cp1252", "cp1252"),
-    ("text/plain", "utf-8"), (None, "utf-8"),
-])
+@pytest.mark.parametrize(
+    ("header", "codec"),
+    [
+        ("text/plain;charset=windows-31j", "cp932"),
+        ("text/plain; charset=Cp1252", "cp1252"),
+        ("text/plain", "utf-8"),
+        (None, "utf-8"),
+    ],
+)
 def test_charset_from_content_type(header, codec):
     assert charset_from_content_type(header) == codec

@@ -3,7 +3,7 @@ import yaml
 
 from lake_formation import registry, render
 from lake_formation.registry import Dataset
-from sandbox.report_types import REPORT_TYPES
+from sandbox.report_types import MERCHANT_LISTINGS_HEADER, REPORT_TYPES
 
 
 def test_every_served_report_type_has_exactly_one_dataset():
@@ -12,8 +12,6 @@ def test_every_served_report_type_has_exactly_one_dataset():
 
 
 def test_registry_columns_cover_the_real_report_header():
-    from sandbox.report_types import MERCHANT_LISTINGS_HEADER
-
     declared = {c.source for c in registry.dataset("merchant_listings").source_columns}
     assert declared == set(MERCHANT_LISTINGS_HEADER)
 

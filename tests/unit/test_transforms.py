@@ -16,16 +16,33 @@ INGESTED = datetime(2026, 11, 20, 6, 0, 0)
 
 
 def listing_line(**cells: str) -> str:
-    values = {"seller-sku": "SKU-1", "asin1": "B000000001", "price": "19.99", "quantity": "5",
-              "open-date": "2024-07-17 11:43:27 PDT", "item-is-marketplace": "y", "status": "Active", **cells}
+    values = {
+        "seller-sku": "SKU-1",
+        "asin1": "B000000001",
+        "price": "19.99",
+        "quantity": "5",
+        "open-date": "2024-07-17 11:43:27 PDT",
+        "item-is-marketplace": "y",
+        "status": "Active",
+        **cells,
+    }
     return "\t".join(values.get(column, "") for column in HEADER)
 
 
-def lines_df(spark, lines: list[str], report_id: str = "r1", ingested_at: datetime = INGESTED,
-             marketplace_id: str = "ATVPDKIKX0DER", day: date = date(2026, 11, 20)):
+def lines_df(
+    spark,
+    lines: list[str],
+    report_id: str = "r1",
+    ingested_at: datetime = INGESTED,
+    marketplace_id: str = "ATVPDKIKX0DER",
+    day: date = date(2026, 11, 20),
+):
     rows = [(line, report_id, f"raw/{report_id}.tsv", marketplace_id, day, ingested_at) for line in lines]
-    return spark.createDataFrame(rows, "value string, report_id string, source_key string, marketplace_id string, "
-                                       "data_date date, ingested_at timestamp")
+    return spark.createDataFrame(
+        rows,
+        "value string, report_id string, source_key string, marketplace_id string, "
+        "data_date date, ingested_at timestamp",
+    )
 
 
 def test_valid_rows_are_typed_by_the_registry(spark):
@@ -37,16 +54,21 @@ def test_valid_rows_are_typed_by_the_registry(spark):
     assert row.opened_at == datetime(2024, 7, 17, 18, 43, 27)  # 11:43:27 PDT
     assert (row.marketplace_id, row.snapshot_date, row.report_id) == ("ATVPDKIKX0DER", date(2026, 11, 20), "r1")
     assert batch.quarantined.count() == 0
-    assert [(f.name, f.dataType) for f in batch.valid.schema] == [(f.name, f.dataType) for f in curated_schema(LISTINGS)]
+    assert [(f.name, f.dataType) for f in batch.valid.schema] == [
+        (f.name, f.dataType) for f in curated_schema(LISTINGS)
+    ]
 
 
-@pytest.mark.parametrize(("stamp", "utc"), [
-    ("2024-01-17 11:43:27 PST", datetime(2024, 1, 17, 19, 43, 27)),
-    ("2024-07-17 11:43:27 CEST", datetime(2024, 7, 17, 9, 43, 27)),
-    ("2024-07-17 11:43:27 BST", datetime(2024, 7, 17, 10, 43, 27)),  # British Summer Time, not Bangladesh
-    ("2024-07-17 11:43:27 JST", datetime(2024, 7, 17, 2, 43, 27)),
-    ("2024-07-17T11:43:27+00:00", datetime(2024, 7, 17, 11, 43, 27)),
-])
+@pytest.mark.parametrize(
+    ("stamp", "utc"),
+    [
+        ("2024-01-17 11:43:27 PST", datetime(2024, 1, 17, 19, 43, 27)),
+        ("2024-07-17 11:43:27 CEST", datetime(2024, 7, 17, 9, 43, 27)),
+        ("2024-07-17 11:43:27 BST", datetime(2024, 7, 17, 10, 43, 27)),  # British Summer Time, not Bangladesh
+        ("2024-07-17 11:43:27 JST", datetime(2024, 7, 17, 2, 43, 27)),
+        ("2024-07-17T11:43:27+00:00", datetime(2024, 7, 17, 11, 43, 27)),
+    ],
+)
 def test_marketplace_local_timestamps_become_utc(spark, stamp, utc):
     batch = parse_flat_file(lines_df(spark, [listing_line(**{"open-date": stamp})]), HEADER, LISTINGS)
     assert batch.valid.collect()[0].opened_at == utc
@@ -60,11 +82,13 @@ def test_bad_lines_are_quarantined_with_their_rules_and_raw_text(spark):
     batch = parse_flat_file(lines_df(spark, [listing_line(), bad_price, short, no_sku]), HEADER, LISTINGS)
     # THEN the good line is curated and each bad line is kept, with why
     assert batch.valid.count() == 1
-    expected = spark.createDataFrame([
-        Row(rules="invalid_decimal(18,2):price", raw_line=bad_price),
-        Row(rules="column_count:expected 29 got 10", raw_line=short),
-        Row(rules="missing_required:seller_sku", raw_line=no_sku),
-    ])
+    expected = spark.createDataFrame(
+        [
+            Row(rules="invalid_decimal(18,2):price", raw_line=bad_price),
+            Row(rules="column_count:expected 29 got 10", raw_line=short),
+            Row(rules="missing_required:seller_sku", raw_line=no_sku),
+        ]
+    )
     assertDataFrameEqual(batch.quarantined.select("rules", "raw_line"), expected)
 
 
@@ -85,13 +109,19 @@ def test_missing_optional_and_extra_columns_are_reported_not_fatal(spark):
 
 def test_dedupe_keeps_the_latest_ingestion(spark):
     # GIVEN the same SKU and day from two ingestions
-    first = parse_flat_file(lines_df(spark, [listing_line(price="10.00")], "r1", datetime(2026, 11, 20, 6)),
-                            HEADER, LISTINGS).valid
-    second = parse_flat_file(lines_df(spark, [listing_line(price="12.00")], "r2", datetime(2026, 11, 20, 18)),
-                             HEADER, LISTINGS).valid
+    first = parse_flat_file(
+        lines_df(spark, [listing_line(price="10.00")], "r1", datetime(2026, 11, 20, 6)), HEADER, LISTINGS
+    ).valid
+    second = parse_flat_file(
+        lines_df(spark, [listing_line(price="12.00")], "r2", datetime(2026, 11, 20, 18)), HEADER, LISTINGS
+    ).valid
     # WHEN deduplicated on the registry key
     result = deduplicate(first.unionByName(second), LISTINGS.dedupe_key)
     # THEN the later report's row wins
-    assertDataFrameEqual(result.select("seller_sku", "price", "report_id"),
-                         spark.createDataFrame([Row(seller_sku="SKU-1", price=Decimal("12.00"), report_id="r2")],
-                                               "seller_sku string, price decimal(18,2), report_id string"))
+    assertDataFrameEqual(
+        result.select("seller_sku", "price", "report_id"),
+        spark.createDataFrame(
+            [Row(seller_sku="SKU-1", price=Decimal("12.00"), report_id="r2")],
+            "seller_sku string, price decimal(18,2), report_id string",
+        ),
+    )
