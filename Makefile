@@ -52,7 +52,7 @@ sandbox: setup
 	@$(VENV)/bin/spapi-lake sandbox serve --port $${PORT:-8900}
 
 bench: setup
-	@for b in bench/*.py; do $(PY) $$b || exit 1; done
+	@for b in $(wildcard bench/*.py); do $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf out spark-warehouse metastore_db derby.log .pytest_cache .mypy_cache .ruff_cache

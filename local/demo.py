@@ -79,6 +79,10 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
                     f"quarantined {run['quarantined']}, deduplicated {run['deduplicated']} "
                     f"({run['partitions']} partitions)"
                 )
+                for rule, count in sorted(run["quarantine_reasons"].items()):
+                    say(f"   {dataset}: {count} rows quarantined by {rule} (see s3://.../quarantine/{dataset}/)")
+                if run["missing_columns"] or run["extra_columns"]:
+                    say(f"   {dataset}: columns missing {run['missing_columns']}, unexpected {run['extra_columns']}")
                 if run["curated"] + run["quarantined"] != ground_truth[dataset]:
                     raise DemoFailedError(
                         f"{dataset}: sandbox generated {ground_truth[dataset]} rows, "

@@ -1,6 +1,7 @@
 """Landing report documents into moto's S3 through the real handler and service code."""
 
 import hashlib
+import importlib
 import json
 import time
 
@@ -9,7 +10,6 @@ import requests
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.events import ReportJob
-from ingestion_lambdas.handlers import land_report
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.landing import ReportLanding
 from ingestion_lambdas.services.report_requests import ReportRequests
@@ -38,7 +38,9 @@ def truth(stack, report_id: str) -> dict:
 def test_land_report_handler_stores_a_cp1252_document_as_utf8_with_its_manifest(stack):
     # GIVEN a finished German listings report (delivered gzip-compressed in Cp1252)
     job = finished_job(stack, "demo-seller-eu", "A1PA6795UKMFR9")
-    # WHEN the Lambda handler lands it (state-machine input shape)
+    # WHEN the Lambda handler lands it (state-machine input shape); importing it is its cold start, after the
+    # offline stack has set the environment CloudFormation would give the function
+    land_report = importlib.import_module("ingestion_lambdas.handlers.land_report")
     result = land_report.lambda_handler(job.dump(), LambdaContext("spapi-lake-land-report"))
     # THEN the raw object is UTF-8, KMS-encrypted, at its deterministic key, and the manifest describes it
     s3 = aws.client("s3")
