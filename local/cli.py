@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from local.prerequisites import PrerequisiteError
+from sandbox.faults import FAULTS, Faults, FaultSpecError
 from sandbox.server import PortInUseError
 
 
@@ -22,6 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--scale", type=float, default=1.0)
     serve.add_argument("--time-scale", type=float, default=1.0, help="speed up the report lifecycle this many times")
     serve.add_argument("--token-lifetime", type=int, default=3600, help="LWA access-token lifetime in seconds")
+    serve.add_argument(
+        "--faults",
+        default="",
+        help=f"fault spec, e.g. server_error=0.05,truncated_document; known: {', '.join(sorted(FAULTS))}",
+    )
+    serve.add_argument("--no-rate-limits", action="store_true", help="serve every call (benchmarks)")
     return parser
 
 
@@ -36,14 +43,16 @@ def main(argv: list[str] | None = None) -> int:
             from sandbox.app import SandboxConfig  # noqa: PLC0415
             from sandbox.server import serve_forever  # noqa: PLC0415
 
-            serve_forever(
-                SandboxConfig(
-                    seed=args.seed, scale=args.scale, time_scale=args.time_scale, token_lifetime_s=args.token_lifetime
-                ),
-                args.host,
-                args.port,
+            config = SandboxConfig(
+                seed=args.seed,
+                scale=args.scale,
+                time_scale=args.time_scale,
+                token_lifetime_s=args.token_lifetime,
+                rate_limits=not args.no_rate_limits,
+                faults=Faults.parse(args.faults, args.seed),
             )
-    except (PortInUseError, PrerequisiteError) as err:
+            serve_forever(config, args.host, args.port)
+    except (PortInUseError, PrerequisiteError, FaultSpecError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sandbox.faults import Faults
+
 if TYPE_CHECKING:
     from sandbox.world import World
 
@@ -32,9 +34,10 @@ class LwaError(Exception):
 
 
 class TokenIssuer:
-    def __init__(self, world: World, token_lifetime_s: int = 3600) -> None:
+    def __init__(self, world: World, token_lifetime_s: int = 3600, faults: Faults | None = None) -> None:
         self.world = world
         self.token_lifetime_s = token_lifetime_s
+        self.faults = faults or Faults()
         self._tokens: dict[str, IssuedToken] = {}
         self._lock = threading.Lock()
 
@@ -68,6 +71,9 @@ class TokenIssuer:
     def _issue(self, issued: IssuedToken) -> str:
         token = "Atza|" + secrets.token_urlsafe(96)
         with self._lock:
+            if self.faults.hits("token_expiry", str(len(self._tokens))):
+                # The token dies early although expires_in promised an hour.
+                issued = IssuedToken(issued.account_id, issued.scope, time.time() + self.faults.early_expiry_seconds)
             self._tokens[token] = issued
         return token
 

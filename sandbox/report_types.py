@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sandbox.marketplaces import MARKETPLACES
@@ -58,8 +60,30 @@ class ReportRequest:
 
 @dataclass(frozen=True)
 class RenderedReport:
-    header: tuple[str, ...]
-    rows: list[tuple[str, ...]]
+    """A report's content: tab-separated (header + rows) or a JSON document with its row count at the grain."""
+
+    header: tuple[str, ...] = ()
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+    json_body: dict[str, Any] | None = None
+    json_rows: int = 0
+
+    @property
+    def row_count(self) -> int:
+        return self.json_rows if self.json_body is not None else len(self.rows)
+
+    @property
+    def charset(self) -> str | None:
+        """JSON documents are UTF-8; flat files use the marketplace's charset (None here)."""
+        return "UTF-8" if self.json_body is not None else None
+
+    def encode(self, charset: str) -> bytes:
+        if self.json_body is not None:
+            return json.dumps(self.json_body, separators=(",", ":")).encode("utf-8")
+        return encode_flat_file(self, charset)
+
+
+class ReportOptionsError(ValueError):
+    """createReport is missing a required reportOption, or the account kind cannot request this type."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,15 @@ class ReportType:
     name: str
     render: Callable[[World, ReportRequest], RenderedReport]
     compressed: bool = True
+    account_kind: str = "seller"  # vendor reports are for vendor accounts only
+    required_options: tuple[str, ...] = ()
+
+    def check(self, account_kind: str, options: dict[str, str]) -> None:
+        if account_kind != self.account_kind:
+            raise ReportOptionsError(f"{self.name} is available to {self.account_kind} accounts only")
+        missing = [name for name in self.required_options if name not in options]
+        if missing:
+            raise ReportOptionsError(f"{self.name} requires reportOptions {', '.join(missing)}")
 
 
 def amazon_flat_file_time(value: datetime, marketplace_id: str) -> str:

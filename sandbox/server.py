@@ -59,6 +59,7 @@ class RunningSandbox:
         }
 
     def stop(self) -> None:
+        self.sandbox.stop_ticker()
         self.server.shutdown()
         self.server.server_close()
         if self.thread is not None:
@@ -70,6 +71,7 @@ def bind(config: SandboxConfig, host: str = "127.0.0.1", port: int = 0) -> Runni
     sandbox = Sandbox(config)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = make_server(host, port, create_app(sandbox), threaded=True, request_handler=_QuietHandler)
+    sandbox.start_ticker()
     return RunningSandbox(sandbox, server, None)
 
 
@@ -104,4 +106,5 @@ def serve_forever(config: SandboxConfig, host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        running.sandbox.stop_ticker()
         running.server.server_close()

@@ -17,8 +17,13 @@ import jsonschema
 import requests
 
 MODELS = Path(__file__).resolve().parents[2] / "shared" / "spapi-models"
-MODEL_FILES = ("reports_2021-06-30.json", "catalogItems_2022-04-01.json", "listingsItems_2021-08-01.json",
-               "notifications.json", "sellers.json")
+MODEL_FILES = (
+    "reports_2021-06-30.json",
+    "catalogItems_2022-04-01.json",
+    "listingsItems_2021-08-01.json",
+    "notifications.json",
+    "sellers.json",
+)
 
 
 @cache

@@ -11,6 +11,7 @@ from ingestion_lambdas.spapi.errors import LwaAuthError, SpApiRequestError, Trun
 from ingestion_lambdas.spapi.rate_limit import RateLimiter
 from ingestion_lambdas.spapi.reports import ReportsApi
 from ingestion_lambdas.spapi.transport import Transport
+from sandbox.faults import Faults
 
 
 class AccountAuth:
@@ -107,7 +108,7 @@ def test_unknown_report_is_a_request_error_with_code_and_request_id(sandbox_fact
 
 
 def test_truncated_document_download_raises_instead_of_returning_part(sandbox_factory):
-    running = sandbox_factory(faults=frozenset({"truncated_document"}))
+    running = sandbox_factory(faults=Faults.parse("truncated_document"))
     api, _, account = client_for(running)
     report = wait_done(api, api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]]))
     document = api.get_report_document(report.report_document_id)

@@ -16,6 +16,7 @@ from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.settings import load_settings
 from ingestion_lambdas.spapi.errors import TruncatedDownloadError
 from local.moto_runtime import LambdaContext
+from sandbox.faults import Faults
 
 
 def finished_job(stack, account_id: str, marketplace_id: str) -> ReportJob:
@@ -77,8 +78,8 @@ def test_landing_the_same_report_twice_overwrites_one_object(stack):
 def test_truncated_download_lands_nothing(stack):
     # GIVEN a finished report whose download will be cut short
     job = finished_job(stack, "demo-seller-fe", "A1VC38T7YXB528")
-    config = stack.sandbox.sandbox.config
-    config.faults = frozenset({"truncated_document"})
+    box = stack.sandbox.sandbox
+    box.set_faults(Faults.parse("truncated_document"))
     settings = load_settings()
     landing = ReportLanding(SpApiClients.from_settings(settings), aws.client("s3"), settings.raw_bucket)
     try:
@@ -86,7 +87,7 @@ def test_truncated_download_lands_nothing(stack):
         with pytest.raises(TruncatedDownloadError):
             landing.land(job)
     finally:
-        config.faults = frozenset()
+        box.set_faults(Faults())
     # THEN neither the object nor its manifest exists
     s3 = aws.client("s3")
     keys = [

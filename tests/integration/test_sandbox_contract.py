@@ -12,9 +12,16 @@ from tests.spapi_contract import validate_request, validate_response
 def session_for(sandbox_factory):
     running = sandbox_factory()
     info = running.info()
-    token = requests.post(info["lwa_endpoint"], timeout=5, data={
-        "grant_type": "refresh_token", "refresh_token": info["accounts"][0]["refresh_token"],
-        "client_id": info["client_id"], "client_secret": info["client_secret"]}).json()["access_token"]
+    token = requests.post(
+        info["lwa_endpoint"],
+        timeout=5,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": info["accounts"][0]["refresh_token"],
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+        },
+    ).json()["access_token"]
     session = requests.Session()
     session.headers["x-amz-access-token"] = token
     return running, session
@@ -43,11 +50,19 @@ def test_report_operations_validate_against_the_reports_model(session_for):
     assert document.headers["x-amzn-RateLimit-Limit"]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status"), [
-    ("GET", "/reports/2021-06-30/reports/0", None, 404),
-    ("GET", "/reports/2021-06-30/documents/nope", None, 404),
-    ("POST", "/reports/2021-06-30/reports", {"reportType": "NOT_A_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"]}, 400),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/reports/2021-06-30/reports/0", None, 404),
+        ("GET", "/reports/2021-06-30/documents/nope", None, 404),
+        (
+            "POST",
+            "/reports/2021-06-30/reports",
+            {"reportType": "NOT_A_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"]},
+            400,
+        ),
+    ],
+)
 def test_errors_use_the_models_error_shape(session_for, method, path, body, status):
     running, http = session_for
     response = http.request(method, running.base_url + path, json=body, timeout=5)

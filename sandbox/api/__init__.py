@@ -1,0 +1,1 @@
+"""HTTP surface of the sandbox, one module per SP-API resource."""

@@ -1,0 +1,84 @@
+"""What every SP-API operation does before and after its own logic: auth, quota, faults, headers."""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+from typing import TYPE_CHECKING, Any, cast
+
+from flask import Response, current_app, g, jsonify, request
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sandbox.lwa import IssuedToken
+    from sandbox.state import Sandbox
+
+RATE_HEADER_STATUSES = frozenset({200, 201, 202, 204, 400, 404})  # "20x, 400 and 404 only"
+
+
+def sandbox() -> Sandbox:
+    return cast("Sandbox", current_app.extensions["sandbox"])
+
+
+def errors(status: int, code: str, message: str, details: str = "") -> Response:
+    """SP-API's error envelope: {"errors": [{"code", "message", "details"?}]}."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    response = jsonify({"errors": [error]})
+    response.status_code = status
+    return response
+
+
+def denied(details: str) -> Response:
+    return errors(403, "Unauthorized", "Access to requested resource is denied.", details)
+
+
+def _authorize(grantless: bool) -> IssuedToken | Response:
+    token = sandbox().lwa.lookup(request.headers.get("x-amz-access-token"))
+    if token is None:
+        return denied("The access token you provided is revoked, malformed or invalid.")
+    if token.expires_at <= time.time():
+        return denied("The access token you provided has expired.")
+    if grantless and token.account_id is not None:
+        return denied("This operation is grantless: call it with a client_credentials token and its scope.")
+    if not grantless and token.account_id is None:
+        return denied("This operation needs a selling partner's authorization, not a grantless token.")
+    return token
+
+
+def operation(name: str, grantless: bool = False) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Wrap a view as the SP-API operation `name`: auth, quota (429), faults, rate header."""
+
+    def wrap(view: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(view)
+        def handle(*args: Any, **kwargs: Any) -> Response:
+            box = sandbox()
+            grant = _authorize(grantless)
+            if isinstance(grant, Response):
+                return grant
+            g.grant = grant
+            caller = grant.account_id or f"application:{grant.scope}"
+            key = f"{name}#{box.call_number(name)}"
+            if box.faults.hits("server_error", key):
+                return errors(503 if hash(key) % 2 else 500, "InternalFailure", "We encountered an internal error.")
+            if box.faults.hits("throttle", key) or not box.quotas.allow(caller, name):
+                return errors(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+            if box.faults.hits("timeout", key):
+                time.sleep(box.faults.timeout_seconds)
+            elif box.faults.hits("slow", key):
+                time.sleep(box.faults.slow_seconds)
+            response = view(*args, **kwargs)
+            if response.status_code in RATE_HEADER_STATUSES:
+                response.headers["x-amzn-RateLimit-Limit"] = box.quotas.header_rate(name)
+            return response
+
+        return handle
+
+    return wrap
+
+
+def account_id() -> str:
+    """The selling-partner account the current call is authorized for."""
+    return cast("str", g.grant.account_id)

@@ -1,0 +1,82 @@
+"""All sandbox state, independent of HTTP, so tests and the inspection endpoint can read its ground truth."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass, field
+
+from sandbox.faults import Faults
+from sandbox.lwa import TokenIssuer
+from sandbox.notifications import NotificationHub
+from sandbox.quotas import QuotaEnforcer
+from sandbox.reports import Report, ReportStore
+from sandbox.world import World
+
+DOCUMENT_URL_TTL_S = 300  # "This URL expires after 5 minutes."
+
+
+@dataclass
+class SandboxConfig:
+    seed: int = 7
+    scale: float = 1.0
+    time_scale: float = 1.0
+    token_lifetime_s: int = 3600
+    document_url_ttl_s: float = DOCUMENT_URL_TTL_S
+    rate_limits: bool = True
+    faults: Faults = field(default_factory=Faults)
+    url_secret: bytes = b""
+
+
+class Sandbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.world = World(config.seed, config.scale)
+        self.lwa = TokenIssuer(self.world, config.token_lifetime_s, config.faults)
+        self.quotas = QuotaEnforcer(config.time_scale, enabled=config.rate_limits)
+        self.notifications = NotificationHub(config.faults)
+        self.reports = ReportStore(self.world, config.time_scale, config.faults, on_finished=self._report_finished)
+        self.url_secret = config.url_secret or hashlib.sha256(f"url-{config.seed}".encode()).digest()
+        self._calls: dict[str, int] = {}
+        self._calls_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    @property
+    def faults(self) -> Faults:
+        return self.config.faults
+
+    def set_faults(self, faults: Faults) -> None:
+        """Change the faults in force (tests switch them on around one step)."""
+        self.config.faults = faults
+        self.lwa.faults = self.notifications.faults = self.reports.faults = faults
+
+    def call_number(self, operation: str) -> int:
+        """The n-th call of an operation: the key faults are decided on."""
+        with self._calls_lock:
+            self._calls[operation] = self._calls.get(operation, 0) + 1
+            return self._calls[operation]
+
+    def sign(self, document_id: str, expires: int) -> str:
+        return hmac.new(self.url_secret, f"{document_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def _report_finished(self, report: Report) -> None:
+        account = self.world.account(report.request.account_id)
+        self.notifications.report_finished(account.account_id, account.selling_partner_id, self.reports.as_json(report))
+
+    def start_ticker(self, interval_s: float = 0.05) -> None:
+        """Finish due reports and send due notifications in the background, as Amazon does."""
+
+        def run() -> None:
+            while not self._stop.wait(interval_s):
+                self.reports.finish_due()
+                self.notifications.flush_due()
+
+        self._ticker = threading.Thread(target=run, name="sandbox-ticker", daemon=True)
+        self._ticker.start()
+
+    def stop_ticker(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=5)
