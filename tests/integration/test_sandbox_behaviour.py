@@ -1,0 +1,176 @@
+"""The sandbox behaves like SP-API: report lifecycle, listing and cancelling, quotas, faults."""
+
+import gzip
+import json
+import time
+
+import pytest
+import requests
+
+from sandbox.faults import Faults, FaultSpecError
+from tests.spapi_contract import validate_response
+
+LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
+
+
+class Caller:
+    """A bare HTTP caller holding one account's token: it sends exactly what the test says, no retries."""
+
+    def __init__(self, running, account_index: int = 0) -> None:
+        self.running = running
+        info = running.info()
+        self.account = info["accounts"][account_index]
+        self.info = info
+        self.http = requests.Session()
+        self.http.headers["x-amz-access-token"] = self.token(refresh_token=self.account["refresh_token"])
+
+    def token(self, **grant: str) -> str:
+        kind = "refresh_token" if "refresh_token" in grant else "client_credentials"
+        form = {
+            "grant_type": kind,
+            "client_id": self.info["client_id"],
+            "client_secret": self.info["client_secret"],
+            **grant,
+        }
+        return requests.post(self.info["lwa_endpoint"], data=form, timeout=5).json()["access_token"]
+
+    def call(self, method: str, path: str, **kwargs) -> requests.Response:
+        response = self.http.request(method, self.running.base_url + path, timeout=10, **kwargs)
+        validate_response(response)
+        return response
+
+    def create(self, report_type: str = LISTINGS) -> requests.Response:
+        return self.call(
+            "POST",
+            "/reports/2021-06-30/reports",
+            json={"reportType": report_type, "marketplaceIds": [self.account["marketplace_ids"][0]]},
+        )
+
+
+def test_report_moves_through_in_queue_and_in_progress_to_done(sandbox_factory):
+    # GIVEN a sandbox whose clock runs 40x (queue 0.25 s, processing 0.75 s)
+    caller = Caller(sandbox_factory(time_scale=40.0))
+    report_id = caller.create().json()["reportId"]
+    seen = []
+    for _ in range(300):
+        status = caller.call("GET", f"/reports/2021-06-30/reports/{report_id}").json()["processingStatus"]
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if status == "DONE":
+            break
+        time.sleep(0.01)
+    assert seen == ["IN_QUEUE", "IN_PROGRESS", "DONE"]
+
+
+def test_cancel_works_in_queue_only(sandbox_factory):
+    caller = Caller(sandbox_factory(time_scale=1.0))
+    report_id = caller.create().json()["reportId"]
+    assert caller.call("DELETE", f"/reports/2021-06-30/reports/{report_id}").status_code == 200
+    report = caller.call("GET", f"/reports/2021-06-30/reports/{report_id}").json()
+    assert report["processingStatus"] == "CANCELLED" and "reportDocumentId" not in report
+
+    fast = Caller(sandbox_factory(time_scale=1000.0))
+    done_id = fast.create().json()["reportId"]
+    time.sleep(0.1)
+    assert fast.call("DELETE", f"/reports/2021-06-30/reports/{done_id}").status_code == 400
+
+
+def test_fatal_report_has_an_error_document(sandbox_factory):
+    caller = Caller(sandbox_factory(faults=Faults.parse("fatal_report")))
+    report_id = caller.create().json()["reportId"]
+    time.sleep(0.1)
+    report = caller.call("GET", f"/reports/2021-06-30/reports/{report_id}").json()
+    assert report["processingStatus"] == "FATAL"
+    document = caller.call("GET", f"/reports/2021-06-30/documents/{report['reportDocumentId']}").json()
+    assert "errorDetails" in json.loads(gzip.decompress(requests.get(document["url"], timeout=5).content))
+
+
+def test_get_reports_filters_and_pages_with_next_token(sandbox_factory):
+    # GIVEN five reports of one account
+    caller = Caller(sandbox_factory(rate_limits=False))
+    created = {caller.create().json()["reportId"] for _ in range(5)}
+    # WHEN they are listed two per page
+    first = caller.call("GET", "/reports/2021-06-30/reports", params={"reportTypes": LISTINGS, "pageSize": 2}).json()
+    ids, token = [r["reportId"] for r in first["reports"]], first.get("nextToken")
+    while token:
+        page = caller.call("GET", "/reports/2021-06-30/reports", params={"nextToken": token}).json()
+        ids += [r["reportId"] for r in page["reports"]]
+        token = page.get("nextToken")
+    # THEN every report comes exactly once, newest first
+    assert sorted(ids) == sorted(created) and ids == sorted(ids, reverse=True)
+    mixed = caller.call("GET", "/reports/2021-06-30/reports", params={"nextToken": first["nextToken"], "pageSize": 2})
+    assert mixed.status_code == 400
+    other_type = caller.call(
+        "GET", "/reports/2021-06-30/reports", params={"reportTypes": "GET_AFN_INVENTORY_DATA"}
+    ).json()
+    assert other_type["reports"] == []
+
+
+def test_a_burst_past_the_quota_gets_429s_without_a_rate_header(sandbox_factory):
+    # GIVEN createReport's usage plan: burst 15, then about one a minute
+    caller = Caller(sandbox_factory(time_scale=1.0))
+    # WHEN 20 requests go out at once
+    statuses = [caller.create() for _ in range(20)]
+    # THEN 15 are accepted and the rest throttled, in SP-API's error shape
+    assert [r.status_code for r in statuses] == [202] * 15 + [429] * 5
+    throttled = statuses[-1]
+    assert "x-amzn-RateLimit-Limit" not in throttled.headers
+    assert throttled.json()["errors"][0]["code"] == "QuotaExceeded"
+    assert statuses[0].headers["x-amzn-RateLimit-Limit"] == "0.0167"
+
+
+def test_a_client_at_the_allowed_rate_is_never_throttled(sandbox_factory):
+    # GIVEN getReport at 2/s with burst 15, sped up 10x (20/s)
+    caller = Caller(sandbox_factory(time_scale=10.0))
+    report_id = caller.create().json()["reportId"]
+    # WHEN the burst is spent and then calls go out at 18/s
+    statuses = [caller.call("GET", f"/reports/2021-06-30/reports/{report_id}").status_code for _ in range(14)]
+    for _ in range(40):
+        time.sleep(1 / 18)
+        statuses.append(caller.call("GET", f"/reports/2021-06-30/reports/{report_id}").status_code)
+    assert 429 not in statuses
+
+
+def test_grantless_and_seller_tokens_are_not_interchangeable(sandbox_factory):
+    caller = Caller(sandbox_factory())
+    grantless = caller.token(scope="sellingpartnerapi::notifications")
+    as_seller = requests.get(
+        f"{caller.running.base_url}/reports/2021-06-30/reports/1", timeout=5, headers={"x-amz-access-token": grantless}
+    )
+    as_app = caller.call("GET", "/notifications/v1/destinations")
+    assert as_seller.status_code == 403 and as_app.status_code == 403
+
+
+def test_server_error_fault_answers_5xx_in_the_error_shape(sandbox_factory):
+    caller = Caller(sandbox_factory(faults=Faults.parse("server_error")))
+    response = caller.create()
+    assert response.status_code in (500, 503)
+    assert response.json()["errors"][0]["code"] == "InternalFailure"
+
+
+def test_faults_are_deterministic_under_the_seed():
+    a, b, c = (
+        Faults.parse("server_error=0.3", seed=1),
+        Faults.parse("server_error=0.3", seed=1),
+        Faults.parse("server_error=0.3", seed=2),
+    )
+    keys = [f"getReport#{n}" for n in range(200)]
+    hits_a = [a.hits("server_error", k) for k in keys]
+    assert hits_a == [b.hits("server_error", k) for k in keys]
+    assert hits_a != [c.hits("server_error", k) for k in keys]
+    assert 40 < sum(hits_a) < 80
+
+
+def test_unknown_fault_names_are_refused():
+    with pytest.raises(FaultSpecError, match="unknown fault"):
+        Faults.parse("meteor_strike")
+
+
+def test_early_token_expiry_fault_expires_the_token_before_expires_in(sandbox_factory):
+    running = sandbox_factory(faults=Faults(rates={"token_expiry": 1.0}, early_expiry_seconds=0.2))
+    caller = Caller(running)
+    assert caller.create().status_code == 202
+    time.sleep(0.3)
+    expired = caller.create()
+    assert expired.status_code == 403
+    assert "expired" in expired.json()["errors"][0]["details"]

@@ -1,0 +1,104 @@
+"""Notifications: the sandbox delivers REPORT_PROCESSING_FINISHED into an SQS queue on moto, per the schema."""
+
+import json
+import time
+
+import jsonschema
+import pytest
+import requests
+
+from ingestion_lambdas import aws
+from sandbox.faults import Faults
+from tests.spapi_contract import MODELS, validate_response
+
+SCHEMA = json.loads((MODELS / "notification-schema_REPORT_PROCESSING_FINISHED.json").read_text())
+
+
+@pytest.fixture
+def subscribed(stack):
+    """A fresh queue, a destination for it, and the EU seller subscribed to REPORT_PROCESSING_FINISHED."""
+    sqs = aws.client("sqs")
+    name = f"sandbox-notifications-{time.time_ns()}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    running = stack.sandbox
+    info = running.info()
+    account = next(a for a in info["accounts"] if a["account_id"] == "demo-seller-eu")
+    running.sandbox.notifications.subscriptions.pop((account["account_id"], "REPORT_PROCESSING_FINISHED"), None)
+
+    def token(**grant):
+        form = {"client_id": info["client_id"], "client_secret": info["client_secret"], **grant}
+        return requests.post(info["lwa_endpoint"], data=form, timeout=5).json()["access_token"]
+
+    app = {"x-amz-access-token": token(grant_type="client_credentials", scope="sellingpartnerapi::notifications")}
+    seller = {"x-amz-access-token": token(grant_type="refresh_token", refresh_token=account["refresh_token"])}
+    destination = requests.post(
+        f"{running.base_url}/notifications/v1/destinations",
+        headers=app,
+        timeout=5,
+        json={"name": name, "resourceSpecification": {"sqs": {"arn": arn}}},
+    )
+    validate_response(destination)
+    destination_id = destination.json()["payload"]["destinationId"]
+    subscription = requests.post(
+        f"{running.base_url}/notifications/v1/subscriptions/REPORT_PROCESSING_FINISHED",
+        headers=seller,
+        timeout=5,
+        json={"payloadVersion": "2020-09-04", "destinationId": destination_id},
+    )
+    validate_response(subscription)
+    again = requests.post(
+        f"{running.base_url}/notifications/v1/subscriptions/REPORT_PROCESSING_FINISHED",
+        headers=seller,
+        timeout=5,
+        json={"payloadVersion": "2020-09-04", "destinationId": destination_id},
+    )
+    validate_response(again)
+    assert again.status_code == 409
+    yield running, url, seller, account
+    running.sandbox.set_faults(Faults())
+
+
+def receive_all(url: str, expect: int, timeout_s: float = 10.0) -> list[dict]:
+    sqs, messages, deadline = aws.client("sqs"), [], time.monotonic() + timeout_s
+    while len(messages) < expect and time.monotonic() < deadline:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages += [json.loads(m["Body"]) for m in batch]
+    return messages
+
+
+def create_report(running, seller, account) -> str:
+    response = requests.post(
+        f"{running.base_url}/reports/2021-06-30/reports",
+        headers=seller,
+        timeout=5,
+        json={"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [account["marketplace_ids"][0]]},
+    )
+    return response.json()["reportId"]
+
+
+def test_finished_report_sends_one_schema_valid_notification(subscribed):
+    running, url, seller, account = subscribed
+    report_id = create_report(running, seller, account)
+    (message,) = receive_all(url, expect=1)
+    jsonschema.Draft7Validator(SCHEMA).validate(message)
+    finished = message["payload"]["reportProcessingFinishedNotification"]
+    assert (finished["reportId"], finished["processingStatus"]) == (report_id, "DONE")
+    assert finished["sellerId"] == account["selling_partner_id"] and finished["reportDocumentId"]
+
+
+def test_duplicated_notifications_carry_the_same_notification_id(subscribed):
+    running, url, seller, account = subscribed
+    running.sandbox.set_faults(Faults.parse("duplicate_notification"))
+    create_report(running, seller, account)
+    first, second = receive_all(url, expect=2)
+    assert first == second
+
+
+def test_dropped_notifications_never_arrive_but_are_recorded(subscribed):
+    running, url, seller, account = subscribed
+    running.sandbox.set_faults(Faults.parse("drop_notification"))
+    report_id = create_report(running, seller, account)
+    assert receive_all(url, expect=1, timeout_s=3) == []
+    dropped = requests.get(f"{running.base_url}/_sandbox/notifications", timeout=5).json()["dropped"]
+    assert report_id in {d["payload"]["reportProcessingFinishedNotification"]["reportId"] for d in dropped}
