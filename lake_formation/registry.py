@@ -43,6 +43,7 @@ class Source(BaseModel):
     kind: Literal["report", "api"]
     report_type: str | None = None
     format: Literal["tsv", "json"]
+    account_kind: Literal["seller", "vendor"] = "seller"  # which selling-partner accounts can request it
 
 
 class Dataset(BaseModel):

@@ -46,11 +46,13 @@ class ExecutionResult:
 
 
 def report_jobs(stack: LocalStack, report_type: str, poll_seconds: int = 1) -> list[ReportJob]:
-    """One job per (account, marketplace) of the sandbox's demo world."""
+    """One job per (account, marketplace) of the sandbox's demo world whose kind (seller, vendor) can request it."""
     assert stack.sandbox is not None  # noqa: S101
+    kind = registry.dataset_for_report(report_type).source.account_kind
     return [
         ReportJob(account_id=a["account_id"], report_type=report_type, marketplace_id=m, poll_seconds=poll_seconds)
         for a in stack.sandbox.info()["accounts"]
+        if a["kind"] == kind
         for m in a["marketplace_ids"]
     ]
 

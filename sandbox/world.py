@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sandbox.marketplaces import MARKETPLACES, Marketplace
+
+if TYPE_CHECKING:
+    from sandbox.commerce import Commerce
 
 BRANDS = ("Northwind", "Lumora", "Kestrel & Co", "Blue Fjord", "Tidewell", "Oakhaven")
 PRODUCTS = (
@@ -69,7 +73,7 @@ class Listing:
     status: str
 
 
-def _stable_int(*parts: object) -> int:
+def stable_int(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
 
 
@@ -79,21 +83,22 @@ class World:
     scale: float = 1.0
     client_id: str = field(init=False)
     client_secret: str = field(init=False)
+    _listings: dict[tuple[str, str], list[Listing]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.client_id = f"amzn1.application-oa2-client.sandbox{_stable_int(self.seed, 'client') % 10**12:012d}"
-        self.client_secret = f"amzn1.oa2-cs.v1.sandbox{_stable_int(self.seed, 'secret'):x}"
+        self.client_id = f"amzn1.application-oa2-client.sandbox{stable_int(self.seed, 'client') % 10**12:012d}"
+        self.client_secret = f"amzn1.oa2-cs.v1.sandbox{stable_int(self.seed, 'secret'):x}"
 
     @cached_property
     def accounts(self) -> tuple[Account, ...]:
         def token(name: str) -> str:
-            return f"Atzr|sandbox-{name}-{_stable_int(self.seed, 'refresh', name):x}"
+            return f"Atzr|sandbox-{name}-{stable_int(self.seed, 'refresh', name):x}"
 
         return (
             Account(
                 "demo-seller-na",
                 "seller",
-                f"A{_stable_int(self.seed, 'na') % 10**12:012d}",
+                f"A{stable_int(self.seed, 'na') % 10**12:012d}",
                 "NA",
                 ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"),
                 token("na"),
@@ -101,7 +106,7 @@ class World:
             Account(
                 "demo-seller-eu",
                 "seller",
-                f"A{_stable_int(self.seed, 'eu') % 10**12:012d}",
+                f"A{stable_int(self.seed, 'eu') % 10**12:012d}",
                 "EU",
                 ("A1PA6795UKMFR9", "A1F83G8C2ARO7P"),
                 token("eu"),
@@ -109,12 +114,27 @@ class World:
             Account(
                 "demo-seller-fe",
                 "seller",
-                f"A{_stable_int(self.seed, 'fe') % 10**12:012d}",
+                f"A{stable_int(self.seed, 'fe') % 10**12:012d}",
                 "FE",
                 ("A1VC38T7YXB528",),
                 token("fe"),
             ),
+            Account(
+                "demo-vendor-na",
+                "vendor",
+                f"amzn1.vg.{stable_int(self.seed, 'vendor') % 10**7}",
+                "NA",
+                ("ATVPDKIKX0DER",),
+                token("vendor"),
+            ),
         )
+
+    @cached_property
+    def commerce(self) -> Commerce:
+        """Orders, shipments, refunds, inventory, settlements and traffic of this world, generated per day."""
+        from sandbox.commerce import Commerce  # noqa: PLC0415 - commerce builds on this module
+
+        return Commerce(self)
 
     def account(self, account_id: str) -> Account:
         return next(a for a in self.accounts if a.account_id == account_id)
@@ -124,25 +144,31 @@ class World:
 
     @cached_property
     def products(self) -> tuple[Product, ...]:
-        rng = random.Random(_stable_int(self.seed, "products"))  # noqa: S311 - synthetic data, seeded on purpose
+        rng = random.Random(stable_int(self.seed, "products"))  # noqa: S311 - synthetic data, seeded on purpose
         count = max(1, round(60 * self.scale))
         products = []
         for i in range(count):
             name, category = PRODUCTS[i % len(PRODUCTS)]
             brand = BRANDS[rng.randrange(len(BRANDS))]
             variant = VARIANTS[rng.randrange(len(VARIANTS))]
-            asin = "B0" + f"{_stable_int(self.seed, 'asin', i):X}"[:8]
+            asin = "B0" + f"{stable_int(self.seed, 'asin', i):X}"[:8]
             price = Decimal(rng.randrange(599, 8999)) / 100
             products.append(Product(asin, brand, f"{brand} {name}, {variant}", category, price))
         return tuple(products)
 
     def listings(self, account_id: str, marketplace_id: str) -> list[Listing]:
-        """The seller's listings in a marketplace: a deterministic subset of the catalog."""
+        """The seller's listings in a marketplace: a deterministic subset of the catalog (cached)."""
+        key = (account_id, marketplace_id)
+        if key not in self._listings:
+            self._listings[key] = self._make_listings(account_id, marketplace_id)
+        return self._listings[key]
+
+    def _make_listings(self, account_id: str, marketplace_id: str) -> list[Listing]:
         account = self.account(account_id)
-        if marketplace_id not in account.marketplace_ids:
+        if marketplace_id not in account.marketplace_ids or account.kind != "seller":
             return []
         market = MARKETPLACES[marketplace_id]
-        rng = random.Random(_stable_int(self.seed, "listings", account_id, marketplace_id))  # noqa: S311
+        rng = random.Random(stable_int(self.seed, "listings", account_id, marketplace_id))  # noqa: S311
         epoch = datetime(2022, 1, 1, tzinfo=UTC)
         rows = []
         for product in self.products:

@@ -6,9 +6,12 @@ from lake_formation.registry import Dataset
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER, REPORT_TYPES
 
 
-def test_every_served_report_type_has_exactly_one_dataset():
-    sources = [d.source.report_type for d in registry.load_all().values() if d.source.kind == "report"]
-    assert sorted(sources) == sorted(REPORT_TYPES)
+def test_every_report_dataset_reads_a_report_the_sandbox_serves_to_the_same_account_kind():
+    sources = [d.source for d in registry.load_all().values() if d.source.kind == "report"]
+    assert len({s.report_type for s in sources}) == len(sources)  # one dataset per report type
+    for source in sources:
+        assert source.report_type in REPORT_TYPES
+        assert REPORT_TYPES[source.report_type].account_kind == source.account_kind
 
 
 def test_registry_columns_cover_the_real_report_header():

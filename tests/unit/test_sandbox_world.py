@@ -1,12 +1,7 @@
 from datetime import UTC, datetime
 
-from sandbox.report_types import (
-    MERCHANT_LISTINGS_HEADER,
-    ReportRequest,
-    amazon_flat_file_time,
-    encode_flat_file,
-    render_merchant_listings,
-)
+from sandbox.flat_reports import MERCHANT_LISTINGS_HEADER, render_merchant_listings
+from sandbox.report_content import ReportRequest, amazon_flat_file_time, encode_flat_file
 from sandbox.world import World
 
 
