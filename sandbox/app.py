@@ -6,7 +6,7 @@ import uuid
 
 from flask import Flask, Response
 
-from sandbox.api import inspection, lwa, notifications, reports
+from sandbox.api import catalog, inspection, listings, lwa, notifications, reports
 from sandbox.state import Sandbox, SandboxConfig
 
 __all__ = ["Sandbox", "SandboxConfig", "create_app"]
@@ -15,7 +15,7 @@ __all__ = ["Sandbox", "SandboxConfig", "create_app"]
 def create_app(sandbox: Sandbox) -> Flask:
     app = Flask("spapi-sandbox")
     app.extensions["sandbox"] = sandbox
-    for module in (lwa, reports, notifications, inspection):
+    for module in (lwa, reports, notifications, catalog, listings, inspection):
         app.register_blueprint(module.blueprint)
 
     @app.after_request

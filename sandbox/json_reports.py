@@ -391,10 +391,9 @@ def render_brand_analytics_search_terms(world: World, request: ReportRequest) ->
 
 
 def _search_terms(world: World, listings: list[Listing]) -> list[tuple[str, str, list[str]]]:
-    products = {p.asin: p for p in world.products}
     by_name: dict[str, list[str]] = defaultdict(list)
     for listing in listings:
-        product = products[listing.asin]
+        product = world.products_by_asin[listing.asin]
         name = product.title.split(",")[0].split(" ", 1)[-1].lower()
         by_name[f"{name}|{product.category}"].append(listing.asin)
     terms = []

@@ -14,11 +14,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from sandbox.catalog import listing_issues, listing_status
 from sandbox.faults import Faults
+
+if TYPE_CHECKING:
+    from sandbox.world import Listing
 
 PAYLOAD_VERSIONS = {
     "REPORT_PROCESSING_FINISHED": {"2020-09-04"},
@@ -134,30 +138,34 @@ class NotificationHub:
             },
         )
 
-    def listing_status_changed(
-        self, account_id: str, seller_id: str, marketplace_id: str, asin: str, sku: str, status: list[str]
-    ) -> None:
-        subscription = self.subscriptions.get((account_id, "LISTINGS_ITEM_STATUS_CHANGE"))
+    def listing_changed(self, account_id: str, seller_id: str, listing: Listing) -> None:
+        """Send LISTINGS_ITEM_STATUS_CHANGE and LISTINGS_ITEM_ISSUES_CHANGE for a listing whose status changed."""
+        base = {"SellerId": seller_id, "MarketplaceId": listing.marketplace_id, "Asin": listing.asin,
+                "Sku": listing.seller_sku}  # fmt: skip
+        issues = listing_issues(listing)
+        self._listing_notification(account_id, "LISTINGS_ITEM_STATUS_CHANGE",
+                                   {**base, "CreatedDate": _now_iso(), "Status": listing_status(listing)})  # fmt: skip
+        self._listing_notification(account_id, "LISTINGS_ITEM_ISSUES_CHANGE", {
+            **base,
+            "Severities": sorted({issue["severity"] for issue in issues}),
+            "EnforcementActions": sorted({a["action"] for issue in issues for a in issue["enforcements"]["actions"]}),
+        })  # fmt: skip
+
+    def _listing_notification(self, account_id: str, notification_type: str, payload: dict[str, Any]) -> None:
+        subscription = self.subscriptions.get((account_id, notification_type))
         if subscription is None:
             return
-        key = f"{sku}|{marketplace_id}|{','.join(status)}|{time.time()}"
+        key = f"{notification_type}|{payload['Sku']}|{payload['MarketplaceId']}|{time.time()}"
         self._deliver(
             subscription,
             key,
             {
                 "NotificationVersion": "1.0",
-                "NotificationType": "LISTINGS_ITEM_STATUS_CHANGE",
+                "NotificationType": notification_type,
                 "PayloadVersion": subscription.payload_version,
                 "EventTime": _now_iso(),
-                "Payload": {
-                    "SellerId": seller_id,
-                    "MarketplaceId": marketplace_id,
-                    "Asin": asin,
-                    "Sku": sku,
-                    "CreatedDate": _now_iso(),
-                    "Status": status,
-                },
-                "NotificationMetadata": {**self._metadata(subscription, key)},
+                "Payload": payload,
+                "NotificationMetadata": self._metadata(subscription, key),
             },
         )
 

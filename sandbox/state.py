@@ -12,7 +12,7 @@ from sandbox.lwa import TokenIssuer
 from sandbox.notifications import NotificationHub
 from sandbox.quotas import QuotaEnforcer
 from sandbox.reports import Report, ReportStore
-from sandbox.world import World
+from sandbox.world import Listing, World
 
 DOCUMENT_URL_TTL_S = 300  # "This URL expires after 5 minutes."
 
@@ -60,6 +60,11 @@ class Sandbox:
 
     def sign(self, document_id: str, expires: int) -> str:
         return hmac.new(self.url_secret, f"{document_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def change_listing(self, account_id: str, marketplace_id: str, sku: str, status: str) -> Listing:
+        listing = self.world.set_listing_status(account_id, marketplace_id, sku, status)
+        self.notifications.listing_changed(account_id, self.world.account(account_id).selling_partner_id, listing)
+        return listing
 
     def _report_finished(self, report: Report) -> None:
         account = self.world.account(report.request.account_id)

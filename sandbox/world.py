@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -155,6 +155,17 @@ class World:
             price = Decimal(rng.randrange(599, 8999)) / 100
             products.append(Product(asin, brand, f"{brand} {name}, {variant}", category, price))
         return tuple(products)
+
+    @cached_property
+    def products_by_asin(self) -> dict[str, Product]:
+        return {product.asin: product for product in self.products}
+
+    def set_listing_status(self, account_id: str, marketplace_id: str, sku: str, status: str) -> Listing:
+        """Change a listing's status (Active/Inactive): later reports and API calls see the change."""
+        listings = self.listings(account_id, marketplace_id)
+        index = next(i for i, listing in enumerate(listings) if listing.seller_sku == sku)
+        listings[index] = replace(listings[index], status=status)
+        return listings[index]
 
     def listings(self, account_id: str, marketplace_id: str) -> list[Listing]:
         """The seller's listings in a marketplace: a deterministic subset of the catalog (cached)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
@@ -82,3 +84,32 @@ def operation(name: str, grantless: bool = False) -> Callable[[Callable[..., Res
 def account_id() -> str:
     """The selling-partner account the current call is authorized for."""
     return cast("str", g.grant.account_id)
+
+
+def csv_arg(name: str) -> list[str]:
+    """An array query parameter (collectionFormat csv): comma-separated, possibly repeated."""
+    return [value for raw in request.args.getlist(name) for value in raw.split(",") if value]
+
+
+def page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def page_offset(token: str | None) -> int | None:
+    """The offset a pageToken stands for; None if the token is not one this sandbox issued."""
+    if not token:
+        return 0
+    try:
+        return int(json.loads(base64.urlsafe_b64decode(token))["offset"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def pagination(offset: int, page_size: int, total: int) -> dict[str, str]:
+    """SP-API's Pagination object for a page of `page_size` items starting at `offset`."""
+    tokens = {}
+    if offset + page_size < total:
+        tokens["nextToken"] = page_token(offset + page_size)
+    if offset:
+        tokens["previousToken"] = page_token(max(0, offset - page_size))
+    return tokens

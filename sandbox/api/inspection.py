@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from sandbox.api.common import errors, sandbox
 
@@ -35,3 +35,17 @@ def report_truth(report_id: str) -> Response:
 def notifications_truth() -> Response:
     hub = sandbox().notifications
     return jsonify({"sent": hub.sent, "dropped": hub.dropped})
+
+
+@blueprint.post("/_sandbox/listings/<account_id>/<marketplace_id>/<path:sku>")
+def change_listing(account_id: str, marketplace_id: str, sku: str) -> Response:
+    """Make a listing change as a seller or Amazon would (body {"status": "Active"|"Inactive"}): later reports and
+    API calls see it, and subscribers get LISTINGS_ITEM_STATUS_CHANGE and LISTINGS_ITEM_ISSUES_CHANGE."""
+    status = (request.get_json(silent=True) or {}).get("status")
+    if status not in ("Active", "Inactive"):
+        return errors(400, "InvalidInput", "status must be Active or Inactive")
+    try:
+        listing = sandbox().change_listing(account_id, marketplace_id, sku, status)
+    except (StopIteration, KeyError):
+        return errors(404, "NotFound", f"no listing {sku} of {account_id} in {marketplace_id}")
+    return jsonify({"sku": listing.seller_sku, "status": listing.status})

@@ -28,7 +28,9 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     # THEN the curated count equals what the sandbox's world generated for every demo account and marketplace
     world = World(seed=7, scale=1.0)
-    generated = sum(len(world.listings(a.account_id, m)) for a in world.accounts if a.kind == "seller" for m in a.marketplace_ids)
+    generated = sum(
+        len(world.listings(a.account_id, m)) for a in world.accounts if a.kind == "seller" for m in a.marketplace_ids
+    )
     listings = summary["datasets"]["merchant_listings"]
     assert listings["curated_rows"] == generated
     assert listings["quarantined_rows"] == 0

@@ -8,43 +8,7 @@ import pytest
 import requests
 
 from sandbox.faults import Faults, FaultSpecError
-from tests.spapi_contract import validate_response
-
-LISTINGS = "GET_MERCHANT_LISTINGS_ALL_DATA"
-
-
-class Caller:
-    """A bare HTTP caller holding one account's token: it sends exactly what the test says, no retries."""
-
-    def __init__(self, running, account_index: int = 0) -> None:
-        self.running = running
-        info = running.info()
-        self.account = info["accounts"][account_index]
-        self.info = info
-        self.http = requests.Session()
-        self.http.headers["x-amz-access-token"] = self.token(refresh_token=self.account["refresh_token"])
-
-    def token(self, **grant: str) -> str:
-        kind = "refresh_token" if "refresh_token" in grant else "client_credentials"
-        form = {
-            "grant_type": kind,
-            "client_id": self.info["client_id"],
-            "client_secret": self.info["client_secret"],
-            **grant,
-        }
-        return requests.post(self.info["lwa_endpoint"], data=form, timeout=5).json()["access_token"]
-
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        response = self.http.request(method, self.running.base_url + path, timeout=10, **kwargs)
-        validate_response(response)
-        return response
-
-    def create(self, report_type: str = LISTINGS) -> requests.Response:
-        return self.call(
-            "POST",
-            "/reports/2021-06-30/reports",
-            json={"reportType": report_type, "marketplaceIds": [self.account["marketplace_ids"][0]]},
-        )
+from tests.sandbox_caller import LISTINGS, Caller
 
 
 def test_report_moves_through_in_queue_and_in_progress_to_done(sandbox_factory):
