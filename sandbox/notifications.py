@@ -29,6 +29,10 @@ PAYLOAD_VERSIONS = {
     "LISTINGS_ITEM_STATUS_CHANGE": {"1.0"},
     "LISTINGS_ITEM_ISSUES_CHANGE": {"1.0", "2023-12-13"},
 }
+# The status-change schema's enum spells the message's type with a D, though the subscription is
+# LISTINGS_ITEM_STATUS_CHANGE and the schema's own example omits it; the schema is the contract, so consumers must
+# accept both spellings.
+MESSAGE_TYPE = {"LISTINGS_ITEM_STATUS_CHANGE": "LISTINGS_ITEM_STATUS_CHANGED"}
 APPLICATION_ID = "amzn1.sellerapps.app.sandbox-spapi-lake"
 
 
@@ -91,6 +95,21 @@ class NotificationHub:
             destination = Destination(str(uuid.uuid4()), name, queue_arn)
             self.destinations[destination.destination_id] = destination
         return destination
+
+    def delete_destination(self, destination_id: str) -> None:
+        with self._lock:
+            if destination_id not in self.destinations:
+                raise NotificationError(404, f"destination {destination_id} does not exist")
+            if any(s.destination_id == destination_id for s in self.subscriptions.values()):
+                raise NotificationError(409, "The destination has subscriptions; delete them first.")
+            del self.destinations[destination_id]
+
+    def subscription_by_id(self, notification_type: str, subscription_id: str) -> Subscription | None:
+        return next(
+            (s for (_, kind), s in self.subscriptions.items()
+             if kind == notification_type and s.subscription_id == subscription_id),
+            None,
+        )  # fmt: skip
 
     def subscribe(
         self, account_id: str, notification_type: str, payload_version: str, destination_id: str
@@ -161,7 +180,7 @@ class NotificationHub:
             key,
             {
                 "NotificationVersion": "1.0",
-                "NotificationType": notification_type,
+                "NotificationType": MESSAGE_TYPE.get(notification_type, notification_type),
                 "PayloadVersion": subscription.payload_version,
                 "EventTime": _now_iso(),
                 "Payload": payload,

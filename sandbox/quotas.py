@@ -22,6 +22,8 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getReportDocument": UsagePlan(0.0167, 15),
     "createReportSchedule": UsagePlan(0.0222, 10),
     "getReportSchedules": UsagePlan(0.0222, 10),
+    "getReportSchedule": UsagePlan(0.0222, 10),
+    "cancelReportSchedule": UsagePlan(0.0222, 10),
     "searchCatalogItems": UsagePlan(2.0, 2),
     "getCatalogItem": UsagePlan(2.0, 2),
     "getListingsItem": UsagePlan(5.0, 10),
@@ -31,6 +33,10 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getDestinations": UsagePlan(1.0, 5),
     "createSubscription": UsagePlan(1.0, 5),
     "getSubscription": UsagePlan(1.0, 5),
+    "getDestination": UsagePlan(1.0, 5),
+    "deleteDestination": UsagePlan(1.0, 5),
+    "getSubscriptionById": UsagePlan(1.0, 5),
+    "deleteSubscriptionById": UsagePlan(1.0, 5),
 }
 
 

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import heapq
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -75,6 +76,40 @@ class Report:
         return "IN_PROGRESS"  # until finished (by the ticker or the next read)
 
 
+SCHEDULE_PERIODS = ("PT5M", "PT15M", "PT30M", "PT1H", "PT2H", "PT4H", "PT8H", "PT12H", "P1D", "P2D", "P3D", "PT84H",
+                    "P7D", "P14D", "P15D", "P18D", "P30D", "P1M")  # fmt: skip
+
+
+def period_seconds(period: str) -> float:
+    """The length of one of createReportSchedule's ISO 8601 periods (P1M counts as 30 days)."""
+    match = re.fullmatch(r"P(?:(\d+)M|(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", period)
+    if period not in SCHEDULE_PERIODS or match is None:
+        raise ReportListError(f"period must be one of {', '.join(SCHEDULE_PERIODS)}")
+    months, days, hours, minutes = (int(group or 0) for group in match.groups())
+    return ((months * 30 + days) * 24 + hours) * 3600.0 + minutes * 60.0
+
+
+@dataclass
+class ReportSchedule:
+    schedule_id: str
+    report_type: str
+    account_id: str
+    marketplace_id: str
+    options: dict[str, str]
+    period: str
+    next_at: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "reportScheduleId": self.schedule_id,
+            "reportType": self.report_type,
+            "marketplaceIds": [self.marketplace_id],
+            "reportOptions": self.options,
+            "period": self.period,
+            "nextReportCreationTime": iso(self.next_at),
+        }
+
+
 class ReportListError(ValueError):
     """getReports was called with parameters SP-API would refuse."""
 
@@ -96,6 +131,7 @@ class ReportStore:
         self._due: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self._next_id = 50_000_000_000 + world.seed * 1_000_000
+        self.schedules: dict[str, ReportSchedule] = {}
         self._schedule_settlements()
 
     def _schedule_settlements(self, periods: int = 3) -> None:
@@ -140,8 +176,48 @@ class ReportStore:
         report.cancelled = True
         return True
 
+    def schedule(self, report_type: str, request: ReportRequest, period: str, first_at: float | None) -> ReportSchedule:
+        """createReportSchedule: one schedule per (account, report type, marketplace); a new one replaces it."""
+        seconds = period_seconds(period)
+        with self._lock:
+            for existing in list(self.schedules.values()):
+                if (existing.account_id, existing.report_type, existing.marketplace_id) == (
+                    request.account_id,
+                    report_type,
+                    request.marketplace_id,
+                ):
+                    del self.schedules[existing.schedule_id]
+            self._next_id += 1
+            schedule = ReportSchedule(
+                str(self._next_id),
+                report_type,
+                request.account_id,
+                request.marketplace_id,
+                request.options,
+                period,
+                first_at or time.time() + seconds / self.time_scale,
+            )
+            self.schedules[schedule.schedule_id] = schedule
+        return schedule
+
+    def _run_due_schedules(self) -> None:
+        """Each due schedule creates its report over the period that just ended, then moves on one period."""
+        now = time.time()
+        for schedule in list(self.schedules.values()):
+            if schedule.next_at > now:
+                continue
+            period = period_seconds(schedule.period)
+            end = datetime.fromtimestamp(schedule.next_at, UTC)
+            request = ReportRequest(
+                schedule.account_id, schedule.marketplace_id, end - timedelta(seconds=period), end, schedule.options
+            )
+            self.create(schedule.report_type, request)
+            schedule.next_at += period / self.time_scale
+
     def finish_due(self) -> int:
-        """Finish every report whose processing time has passed. Returns how many finished."""
+        """Create the reports of due schedules, and finish every report whose processing time has passed.
+        Returns how many finished."""
+        self._run_due_schedules()
         finished = 0
         while True:
             with self._lock:

@@ -32,7 +32,8 @@ def model(name: str) -> dict[str, Any]:
 
 
 def _path_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+    # An empty path parameter still names its operation (Amazon's sandbox examples send asin="" to get a 400).
+    return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]*", template) + "$")
 
 
 def find_operation(method: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:

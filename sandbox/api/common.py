@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sandbox.state import Sandbox
 
 RATE_HEADER_STATUSES = frozenset({200, 201, 202, 204, 400, 404})  # "20x, 400 and 404 only"
+IMPLEMENTED: dict[str, bool] = {}  # operationId -> grantless, for every operation the sandbox serves
 
 
 def sandbox() -> Sandbox:
@@ -52,6 +53,8 @@ def _authorize(grantless: bool) -> IssuedToken | Response:
 
 def operation(name: str, grantless: bool = False) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Wrap a view as the SP-API operation `name`: auth, quota (429), faults, rate header."""
+
+    IMPLEMENTED[name] = grantless
 
     def wrap(view: Callable[..., Response]) -> Callable[..., Response]:
         @wraps(view)

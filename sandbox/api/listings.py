@@ -42,15 +42,15 @@ def _seller_checked(seller_id: str) -> Response | None:
 @blueprint.get(f"{BASE}/<seller_id>/<path:sku>")
 @operation("getListingsItem")
 def get_listings_item(seller_id: str, sku: str) -> Response:
-    refused = _seller_checked(seller_id)
-    if refused is not None:
-        return refused
     checked = marketplace_and_included()
     if isinstance(checked, Response):
         return checked
     marketplace_id, included = checked
     if included - INCLUDED_DATA:
         return invalid(f"includedData values {sorted(included - INCLUDED_DATA)} are not supported")
+    refused = _seller_checked(seller_id)
+    if refused is not None:
+        return refused
     listing = next((x for x in sandbox().world.listings(account_id(), marketplace_id) if x.seller_sku == sku), None)
     if listing is None:
         return errors(404, "NOT_FOUND", f"SKU '{sku}' not found in marketplace {marketplace_id}")
@@ -60,9 +60,6 @@ def get_listings_item(seller_id: str, sku: str) -> Response:
 @blueprint.get(f"{BASE}/<seller_id>")
 @operation("searchListingsItems")
 def search_listings_items(seller_id: str) -> Response:  # noqa: PLR0911 - one early return per validation rule
-    refused = _seller_checked(seller_id)
-    if refused is not None:
-        return refused
     marketplaces = csv_arg("marketplaceIds")
     if not marketplaces or any(m not in MARKETPLACES for m in marketplaces):
         return invalid("marketplaceIds must hold valid marketplace ids")
@@ -76,6 +73,9 @@ def search_listings_items(seller_id: str) -> Response:  # noqa: PLR0911 - one ea
     sort_by, order = request.args.get("sortBy", "lastUpdatedDate"), request.args.get("sortOrder", "DESC")
     if not 1 <= page_size <= MAX_PAGE_SIZE or offset is None or sort_by not in SORT_KEYS:
         return invalid(f"pageSize must be 1 to {MAX_PAGE_SIZE}, sortBy one of {sorted(SORT_KEYS)}, pageToken valid")
+    refused = _seller_checked(seller_id)
+    if refused is not None:
+        return refused
     with_status, without_status = set(csv_arg("withStatus")), set(csv_arg("withoutStatus"))
     try:
         created_after = _moment(request.args.get("createdAfter"), datetime.min.replace(tzinfo=UTC))

@@ -56,3 +56,41 @@ def get_subscription(notification_type: str) -> Response:
     if subscription is None:
         return errors(404, "NotFound", f"no {notification_type} subscription for this selling partner")
     return jsonify({"payload": subscription.as_json()})
+
+
+@blueprint.get(f"{BASE}/destinations/<destination_id>")
+@operation("getDestination", grantless=True)
+def get_destination(destination_id: str) -> Response:
+    destination = sandbox().notifications.destinations.get(destination_id)
+    if destination is None:
+        return errors(404, "NotFound", f"destination {destination_id} does not exist")
+    return jsonify({"payload": destination.as_json()})
+
+
+@blueprint.delete(f"{BASE}/destinations/<destination_id>")
+@operation("deleteDestination", grantless=True)
+def delete_destination(destination_id: str) -> Response:
+    try:
+        sandbox().notifications.delete_destination(destination_id)
+    except NotificationError as err:
+        return _refused(err)
+    return jsonify({})
+
+
+@blueprint.get(f"{BASE}/subscriptions/<notification_type>/<subscription_id>")
+@operation("getSubscriptionById", grantless=True)
+def get_subscription_by_id(notification_type: str, subscription_id: str) -> Response:
+    subscription = sandbox().notifications.subscription_by_id(notification_type, subscription_id)
+    if subscription is None:
+        return errors(404, "NotFound", f"subscription {subscription_id} does not exist")
+    return jsonify({"payload": subscription.as_json()})
+
+
+@blueprint.delete(f"{BASE}/subscriptions/<notification_type>/<subscription_id>")
+@operation("deleteSubscriptionById", grantless=True)
+def delete_subscription_by_id(notification_type: str, subscription_id: str) -> Response:
+    subscription = sandbox().notifications.subscription_by_id(notification_type, subscription_id)
+    if subscription is None:
+        return errors(404, "NotFound", f"subscription {subscription_id} does not exist")
+    sandbox().notifications.subscriptions.pop((subscription.account_id, notification_type), None)
+    return jsonify({})

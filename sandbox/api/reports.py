@@ -5,13 +5,14 @@ from __future__ import annotations
 import hmac
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.api.common import account_id, errors, operation, sandbox
+from sandbox.api.common import account_id, csv_arg, errors, operation, sandbox
 from sandbox.marketplaces import MARKETPLACES
 from sandbox.report_types import REPORT_TYPES, ReportOptionsError, ReportRequest
-from sandbox.reports import ReportListError
+from sandbox.reports import ReportListError, ReportSchedule
 
 blueprint = Blueprint("reports", __name__)
 BASE = "/reports/2021-06-30"
@@ -23,10 +24,8 @@ def _parse_time(value: str | None, default: datetime) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-@blueprint.post(f"{BASE}/reports")
-@operation("createReport")
-def create_report() -> Response:  # noqa: PLR0911 - one early return per validation rule
-    spec = request.get_json(silent=True) or {}
+def _report_request(spec: dict[str, Any]) -> ReportRequest | Response:  # noqa: PLR0911 - one return per rule
+    """The request a createReport or createReportSchedule body describes, or the 400 Amazon would answer."""
     report_type, marketplace_ids = spec.get("reportType"), spec.get("marketplaceIds") or []
     if report_type not in REPORT_TYPES:
         return errors(400, "InvalidInput", "Invalid input", f"reportType {report_type!r} is not supported")
@@ -48,12 +47,74 @@ def create_report() -> Response:  # noqa: PLR0911 - one early return per validat
         REPORT_TYPES[report_type].check(account.kind, options)
     except ReportOptionsError as err:
         return errors(400, "InvalidInput", "Invalid input", str(err))
-    report = sandbox().reports.create(
-        report_type, ReportRequest(account.account_id, marketplace_ids[0], start, end, options)
-    )
+    return ReportRequest(account.account_id, marketplace_ids[0], start, end, options)
+
+
+@blueprint.post(f"{BASE}/reports")
+@operation("createReport")
+def create_report() -> Response:
+    spec = request.get_json(silent=True) or {}
+    checked = _report_request(spec)
+    if isinstance(checked, Response):
+        return checked
+    report = sandbox().reports.create(spec["reportType"], checked)
     response = jsonify({"reportId": report.report_id})
     response.status_code = 202
     return response
+
+
+@blueprint.post(f"{BASE}/schedules")
+@operation("createReportSchedule")
+def create_report_schedule() -> Response:
+    spec = request.get_json(silent=True) or {}
+    checked = _report_request(spec)
+    if isinstance(checked, Response):
+        return checked
+    try:
+        first = spec.get("nextReportCreationTime")
+        first_at = _parse_time(first, datetime.now(UTC)).timestamp() if first else None
+        schedule = sandbox().reports.schedule(spec["reportType"], checked, str(spec.get("period")), first_at)
+    except ValueError as err:
+        return errors(400, "InvalidInput", "Invalid input", str(err))
+    response = jsonify({"reportScheduleId": schedule.schedule_id})
+    response.status_code = 201
+    return response
+
+
+@blueprint.get(f"{BASE}/schedules")
+@operation("getReportSchedules")
+def get_report_schedules() -> Response:
+    types = set(csv_arg("reportTypes"))
+    if not 1 <= len(types) <= 10:  # noqa: PLR2004 - the model's bounds
+        return errors(400, "InvalidInput", "Invalid input", "reportTypes must list 1 to 10 report types")
+    schedules = [
+        s for s in sandbox().reports.schedules.values() if s.account_id == account_id() and s.report_type in types
+    ]
+    return jsonify({"reportSchedules": [s.as_json() for s in schedules]})
+
+
+def _own_schedule(schedule_id: str) -> ReportSchedule | Response:
+    schedule = sandbox().reports.schedules.get(schedule_id)
+    if schedule is None or schedule.account_id != account_id():
+        return errors(404, "NotFound", "The requested report schedule was not found.", schedule_id)
+    return schedule
+
+
+@blueprint.get(f"{BASE}/schedules/<schedule_id>")
+@operation("getReportSchedule")
+def get_report_schedule(schedule_id: str) -> Response:
+    schedule = _own_schedule(schedule_id)
+    return schedule if isinstance(schedule, Response) else jsonify(schedule.as_json())
+
+
+@blueprint.delete(f"{BASE}/schedules/<schedule_id>")
+@operation("cancelReportSchedule")
+def cancel_report_schedule(schedule_id: str) -> Response:
+    schedule = _own_schedule(schedule_id)
+    if isinstance(schedule, Response):
+        return schedule
+    sandbox().reports.schedules.pop(schedule_id, None)
+    return Response(status=200)
 
 
 @blueprint.get(f"{BASE}/reports")

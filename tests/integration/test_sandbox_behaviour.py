@@ -3,6 +3,7 @@
 import gzip
 import json
 import time
+from datetime import datetime
 
 import pytest
 import requests
@@ -138,3 +139,27 @@ def test_early_token_expiry_fault_expires_the_token_before_expires_in(sandbox_fa
     expired = caller.create()
     assert expired.status_code == 403
     assert "expired" in expired.json()["errors"][0]["details"]
+
+
+def test_a_report_schedule_creates_a_report_every_period_and_a_new_schedule_replaces_it(sandbox_factory):
+    # GIVEN a sandbox whose clock runs 1000x: a PT5M schedule fires every 0.3 s
+    caller = Caller(sandbox_factory(time_scale=1000.0))
+    body = {"reportType": LISTINGS, "marketplaceIds": ["ATVPDKIKX0DER"], "period": "PT5M"}
+    first = caller.call("POST", "/reports/2021-06-30/schedules", json=body)
+    assert first.status_code == 201
+    time.sleep(1.2)
+    # THEN reports of that type were created on the schedule, each covering the 5 minutes before it
+    listed = caller.call("GET", "/reports/2021-06-30/reports", params={"reportTypes": LISTINGS, "pageSize": 100})
+    reports = listed.json()["reports"]
+    assert 2 <= len(reports) <= 5
+    report = reports[0]
+    span = datetime.fromisoformat(report["dataEndTime"]) - datetime.fromisoformat(report["dataStartTime"])
+    assert span.total_seconds() == 300
+    # AND a second schedule for the same report type replaces the first, and can be cancelled
+    second = caller.call("POST", "/reports/2021-06-30/schedules", json={**body, "period": "P1D"}).json()
+    schedules = caller.call("GET", "/reports/2021-06-30/schedules", params={"reportTypes": LISTINGS}).json()
+    assert [s["reportScheduleId"] for s in schedules["reportSchedules"]] == [second["reportScheduleId"]]
+    assert caller.call("DELETE", f"/reports/2021-06-30/schedules/{second['reportScheduleId']}").status_code == 200
+    assert caller.call("GET", f"/reports/2021-06-30/schedules/{second['reportScheduleId']}").status_code == 404
+    bad = caller.call("POST", "/reports/2021-06-30/schedules", json={**body, "period": "PT7M"})
+    assert bad.status_code == 400

@@ -102,3 +102,52 @@ def test_dropped_notifications_never_arrive_but_are_recorded(subscribed):
     assert receive_all(url, expect=1, timeout_s=3) == []
     dropped = requests.get(f"{running.base_url}/_sandbox/notifications", timeout=5).json()["dropped"]
     assert report_id in {d["payload"]["reportProcessingFinishedNotification"]["reportId"] for d in dropped}
+
+
+@pytest.mark.parametrize("version", ["1.0", "2023-12-13"])
+def test_a_listing_change_sends_status_and_issues_notifications_that_validate(subscribed, version):
+    running, url, seller, account = subscribed
+    for kind, payload_version in (("LISTINGS_ITEM_STATUS_CHANGE", "1.0"), ("LISTINGS_ITEM_ISSUES_CHANGE", version)):
+        running.sandbox.notifications.subscriptions.pop((account["account_id"], kind), None)
+        destination_id = running.sandbox.notifications.subscriptions[
+            (account["account_id"], "REPORT_PROCESSING_FINISHED")
+        ].destination_id
+        for _ in range(20):  # a client waits out 429s: this file's fixtures spend createSubscription's burst of 5
+            response = requests.post(
+                f"{running.base_url}/notifications/v1/subscriptions/{kind}",
+                headers=seller,
+                timeout=5,
+                json={"payloadVersion": payload_version, "destinationId": destination_id},
+            )
+            validate_response(response)
+            if response.status_code != 429:
+                break
+            time.sleep(0.1)
+        assert response.status_code == 200, response.text
+    marketplace = account["marketplace_ids"][0]
+    listing = next(
+        x for x in running.sandbox.world.listings(account["account_id"], marketplace) if x.status == "Active"
+    )
+    changed = requests.post(
+        f"{running.base_url}/_sandbox/listings/{account['account_id']}/{marketplace}/{listing.seller_sku}",
+        json={"status": "Inactive"},
+        timeout=5,
+    )
+    assert changed.status_code == 200
+    messages = {m["NotificationType"].removesuffix("D"): m for m in receive_all(url, expect=2)}
+    status_schema = json.loads((MODELS / "notification-schema_LISTINGS_ITEM_STATUS_CHANGE.json").read_text())
+    suffix = "" if version == "1.0" else f"_{version}"
+    issues_schema = json.loads((MODELS / f"notification-schema_LISTINGS_ITEM_ISSUES_CHANGE{suffix}.json").read_text())
+    jsonschema.Draft7Validator(status_schema).validate(messages["LISTINGS_ITEM_STATUS_CHANGE"])
+    jsonschema.Draft7Validator(issues_schema).validate(messages["LISTINGS_ITEM_ISSUES_CHANGE"])
+    assert messages["LISTINGS_ITEM_STATUS_CHANGE"]["Payload"]["Status"] == ["DISCOVERABLE"]
+    assert messages["LISTINGS_ITEM_ISSUES_CHANGE"]["Payload"]["Severities"] == ["ERROR"]
+    # AND the Listings Items API shows the change
+    item = requests.get(
+        f"{running.base_url}/listings/2021-08-01/items/{account['selling_partner_id']}/{listing.seller_sku}",
+        params={"marketplaceIds": marketplace, "includedData": "summaries,issues"},
+        headers=seller,
+        timeout=5,
+    ).json()
+    assert item["summaries"][0]["status"] == ["DISCOVERABLE"] and item["issues"][0]["severity"] == "ERROR"
+    running.sandbox.change_listing(account["account_id"], marketplace, listing.seller_sku, "Active")
