@@ -49,3 +49,9 @@ def change_listing(account_id: str, marketplace_id: str, sku: str) -> Response:
     except (StopIteration, KeyError):
         return errors(404, "NotFound", f"no listing {sku} of {account_id} in {marketplace_id}")
     return jsonify({"sku": listing.seller_sku, "status": listing.status})
+
+
+@blueprint.get("/_sandbox/ping")
+def ping() -> Response:
+    """The cheapest answer this server gives: the HTTP floor benchmarks compare SP-API operations against."""
+    return jsonify({"ok": True})
