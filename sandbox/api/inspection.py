@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import date
+from decimal import Decimal
 
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.api.common import errors, sandbox
+from sandbox.commerce import day_range, midnight
 
 blueprint = Blueprint("inspection", __name__)
 
@@ -55,3 +58,26 @@ def change_listing(account_id: str, marketplace_id: str, sku: str) -> Response:
 def ping() -> Response:
     """The cheapest answer this server gives: the HTTP floor benchmarks compare SP-API operations against."""
     return jsonify({"ok": True})
+
+
+@blueprint.get("/_sandbox/truth/daily")
+def daily_truth() -> Response:
+    """Order totals per UTC day for an account and marketplace (?account_id=&marketplace_id=&start=&end=, dates):
+    what curated order and sales tables must add up to."""
+    args = request.args
+    try:
+        first, last = date.fromisoformat(args["start"]), date.fromisoformat(args["end"])
+        account_id, marketplace_id = args["account_id"], args["marketplace_id"]
+    except (KeyError, ValueError):
+        return errors(400, "InvalidInput", "account_id, marketplace_id, start and end (YYYY-MM-DD) are required")
+    commerce = sandbox().world.commerce
+    days = []
+    for day in day_range(midnight(first), midnight(last)):
+        lines = [x for x in commerce.day_orders(account_id, marketplace_id, day) if x.counts_as_ordered]
+        days.append({
+            "date": day.isoformat(),
+            "order_lines": len(lines),
+            "units_ordered": sum(x.quantity for x in lines),
+            "ordered_sales": str(sum((x.item_price for x in lines), Decimal(0))),
+        })  # fmt: skip
+    return jsonify({"accountId": account_id, "marketplaceId": marketplace_id, "days": days})

@@ -207,3 +207,32 @@ def test_marketplace_participations_are_the_accounts_marketplaces(running):
         caller = Caller(running, account)
         payload = caller.call("GET", "/sellers/v1/marketplaceParticipations").json()["payload"]
         assert [p["marketplace"]["id"] for p in payload] == caller.account["marketplace_ids"]
+
+
+def test_the_order_report_adds_up_to_the_ground_truth_per_day(running):
+    caller = Caller(running, "demo-seller-fe")
+    body = {
+        "reportType": "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL",
+        "marketplaceIds": ["A1VC38T7YXB528"],
+        "dataStartTime": "2026-11-10T00:00:00Z",
+        "dataEndTime": "2026-11-12T00:00:00Z",
+    }
+    report = caller.finished(caller.call("POST", "/reports/2021-06-30/reports", json=body).json()["reportId"])
+    content_type, content = download(caller, report)
+    assert content_type.endswith("charset=windows-31j")
+    header, *rows = [line.split("\t") for line in content.decode("cp932").splitlines()]
+    units: dict[str, int] = {}
+    for row in rows:
+        day = row[header.index("purchase-date")][:10]
+        units[day] = units.get(day, 0) + int(row[header.index("quantity")])
+    truth = requests.get(
+        f"{running.base_url}/_sandbox/truth/daily",
+        params={
+            "account_id": "demo-seller-fe",
+            "marketplace_id": "A1VC38T7YXB528",
+            "start": "2026-11-10",
+            "end": "2026-11-11",
+        },
+        timeout=5,
+    ).json()
+    assert units == {d["date"]: d["units_ordered"] for d in truth["days"]}

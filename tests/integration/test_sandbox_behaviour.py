@@ -3,6 +3,7 @@
 import gzip
 import json
 import time
+import zlib
 from datetime import datetime
 
 import pytest
@@ -163,3 +164,32 @@ def test_a_report_schedule_creates_a_report_every_period_and_a_new_schedule_repl
     assert caller.call("GET", f"/reports/2021-06-30/schedules/{second['reportScheduleId']}").status_code == 404
     bad = caller.call("POST", "/reports/2021-06-30/schedules", json={**body, "period": "PT7M"})
     assert bad.status_code == 400
+
+
+def test_slow_and_timeout_faults_delay_the_answer(sandbox_factory):
+    running = sandbox_factory(faults=Faults(rates={"slow": 1.0}, slow_seconds=0.4))
+    caller = Caller(running)
+    started = time.monotonic()
+    assert caller.create().status_code == 202
+    assert time.monotonic() - started >= 0.4
+    running.sandbox.set_faults(Faults(rates={"timeout": 1.0}, timeout_seconds=1.5))
+    with pytest.raises(requests.ReadTimeout):
+        caller.http.get(f"{running.base_url}/reports/2021-06-30/reports/1", timeout=0.5)
+
+
+def test_throttle_fault_answers_429_although_the_quota_allows(sandbox_factory):
+    caller = Caller(sandbox_factory(rate_limits=False, faults=Faults.parse("throttle")))
+    throttled = caller.create()
+    assert throttled.status_code == 429 and throttled.json()["errors"][0]["code"] == "QuotaExceeded"
+
+
+def test_corrupt_document_fault_damages_the_gzip_bytes(sandbox_factory):
+    running = sandbox_factory(faults=Faults.parse("corrupt_document"))
+    caller = Caller(running)
+    report = caller.finished(caller.create().json()["reportId"])
+    document = caller.call("GET", f"/reports/2021-06-30/documents/{report['reportDocumentId']}").json()
+    content = requests.get(document["url"], timeout=5).content
+    with pytest.raises((OSError, EOFError, zlib.error)):
+        gzip.decompress(content)
+    running.sandbox.set_faults(Faults())
+    assert gzip.decompress(requests.get(document["url"], timeout=5).content).startswith(b"item-name\t")

@@ -151,3 +151,14 @@ def test_a_listing_change_sends_status_and_issues_notifications_that_validate(su
     ).json()
     assert item["summaries"][0]["status"] == ["DISCOVERABLE"] and item["issues"][0]["severity"] == "ERROR"
     running.sandbox.change_listing(account["account_id"], marketplace, listing.seller_sku, "Active")
+
+
+def test_delayed_notifications_arrive_late_but_arrive(subscribed):
+    running, url, seller, account = subscribed
+    running.sandbox.set_faults(Faults(rates={"delay_notification": 1.0}, notification_delay_seconds=2.0))
+    report_id = create_report(running, seller, account)
+    while running.sandbox.reports.get(report_id).outcome is None:  # the report finishes: the notification is due
+        time.sleep(0.05)
+    assert receive_all(url, expect=1, timeout_s=1.0) == []  # ...but held back
+    (message,) = receive_all(url, expect=1, timeout_s=10.0)
+    assert message["payload"]["reportProcessingFinishedNotification"]["reportId"] == report_id
