@@ -17,8 +17,10 @@ from sandbox.marketplaces import MARKETPLACES
 from sandbox.report_content import RenderedReport, ReportRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sandbox.commerce import OrderLine
-    from sandbox.world import Listing, World
+    from sandbox.world import Listing, Product, World
 
 DEPARTMENTS = {
     "Kitchen": "Home & Kitchen",
@@ -241,124 +243,97 @@ def _sales_and_traffic_by_asin(
     return row
 
 
-def _vendor_periods(request: ReportRequest) -> tuple[list[date], list[tuple[date, date]]]:
+Figures = tuple[dict[str, int], dict[str, Decimal]]  # (counts, amounts) of one ASIN over one period
+
+
+def _vendor_report(
+    world: World, request: ReportRequest, figures: Callable[[Product, list[date]], Figures]
+) -> tuple[list[date], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(days, aggregate rows, by-ASIN rows) of a vendor analytics report: one row per ASIN and reportPeriod, and
+    aggregates that are the sums of the ASIN rows."""
+    currency = MARKETPLACES[request.marketplace_id].currency_code
     days = report_days(request)
-    return days, periods(days, request.options.get("reportPeriod", "DAY"))
+    aggregate, by_asin = [], []
+    for first, last in periods(days, request.options.get("reportPeriod", "DAY")):
+        span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        count_totals: dict[str, int] = defaultdict(int)
+        amount_totals: dict[str, Decimal] = defaultdict(Decimal)
+        for product in vendor_products(world):
+            counts, amounts = figures(product, span)
+            for name, count in counts.items():
+                count_totals[name] += count
+            for name, amount in amounts.items():
+                amount_totals[name] += amount
+            by_asin.append(_period_row(first, last, currency, counts, amounts, asin=product.asin))
+        aggregate.append(_period_row(first, last, currency, count_totals, amount_totals))
+    return days, aggregate, by_asin
+
+
+def _period_row(first: date, last: date, currency: str, counts: dict[str, int], amounts: dict[str, Decimal],
+                **identity: str) -> dict[str, Any]:  # fmt: skip
+    return {
+        "startDate": first.isoformat(),
+        "endDate": last.isoformat(),
+        **identity,
+        **counts,
+        **{name: _amount(value, currency) for name, value in amounts.items()},
+    }
+
+
+def _vendor_specification(report_type: str, request: ReportRequest, days: list[date]) -> dict[str, Any]:
+    return _specification(report_type, request, days, lastUpdatedDate=datetime.now(UTC).date().isoformat())
+
+
+def _cost(product: Product) -> Decimal:
+    """What Amazon pays the vendor per unit."""
+    return (product.base_price * Decimal("0.55")).quantize(Decimal("0.01"))
 
 
 def render_vendor_sales(world: World, request: ReportRequest) -> RenderedReport:
-    currency = MARKETPLACES[request.marketplace_id].currency_code
-    days, spans = _vendor_periods(request)
-    aggregate, by_asin = [], []
-    for first, last in spans:
-        span_days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        totals = {"customerReturns": 0, "orderedUnits": 0, "shippedUnits": 0}
-        money = {"orderedRevenue": Decimal(0), "shippedRevenue": Decimal(0), "shippedCogs": Decimal(0)}
-        for product in vendor_products(world):
-            facts = [vendor_day(world, product, day) for day in span_days]
-            units = {
-                "customerReturns": sum(f.customer_returns for f in facts),
-                "orderedUnits": sum(f.ordered_units for f in facts),
-                "shippedUnits": sum(f.shipped_units for f in facts),
-            }
-            cost = (product.base_price * Decimal("0.55")).quantize(Decimal("0.01"))
-            amounts = {
-                "orderedRevenue": product.base_price * units["orderedUnits"],
-                "shippedRevenue": product.base_price * units["shippedUnits"],
-                "shippedCogs": cost * units["shippedUnits"],
-            }
-            for name in totals:
-                totals[name] += units[name]
-            for name in money:
-                money[name] += amounts[name]
-            by_asin.append(
-                {
-                    "startDate": first.isoformat(),
-                    "endDate": last.isoformat(),
-                    "asin": product.asin,
-                    **units,
-                    **{name: _amount(value, currency) for name, value in amounts.items()},
-                }
-            )
-        aggregate.append(
-            {
-                "startDate": first.isoformat(),
-                "endDate": last.isoformat(),
-                **totals,
-                **{name: _amount(value, currency) for name, value in money.items()},
-            }
-        )
-    spec = _specification("GET_VENDOR_SALES_REPORT", request, days, lastUpdatedDate=date.today().isoformat())  # noqa: DTZ011
+    def figures(product: Product, span: list[date]) -> Figures:
+        facts = [vendor_day(world, product, day) for day in span]
+        ordered, shipped = sum(f.ordered_units for f in facts), sum(f.shipped_units for f in facts)
+        counts = {"customerReturns": sum(f.customer_returns for f in facts), "orderedUnits": ordered,
+                  "shippedUnits": shipped}  # fmt: skip
+        amounts = {"orderedRevenue": product.base_price * ordered, "shippedRevenue": product.base_price * shipped,
+                   "shippedCogs": _cost(product) * shipped}  # fmt: skip
+        return counts, amounts
+
+    days, aggregate, by_asin = _vendor_report(world, request, figures)
+    spec = _vendor_specification("GET_VENDOR_SALES_REPORT", request, days)
     return _json_report({"reportSpecification": spec, "salesAggregate": aggregate, "salesByAsin": by_asin})
 
 
 def render_vendor_traffic(world: World, request: ReportRequest) -> RenderedReport:
-    days, spans = _vendor_periods(request)
-    aggregate, by_asin = [], []
-    for first, last in spans:
-        span_days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        total = 0
-        for product in vendor_products(world):
-            views = sum(vendor_day(world, product, day).glance_views for day in span_days)
-            total += views
-            by_asin.append(
-                {
-                    "startDate": first.isoformat(),
-                    "endDate": last.isoformat(),
-                    "asin": product.asin,
-                    "glanceViews": views,
-                }
-            )
-        aggregate.append({"startDate": first.isoformat(), "endDate": last.isoformat(), "glanceViews": total})
-    spec = _specification("GET_VENDOR_TRAFFIC_REPORT", request, days, lastUpdatedDate=date.today().isoformat())  # noqa: DTZ011
+    def figures(product: Product, span: list[date]) -> Figures:
+        return {"glanceViews": sum(vendor_day(world, product, day).glance_views for day in span)}, {}
+
+    days, aggregate, by_asin = _vendor_report(world, request, figures)
+    spec = _vendor_specification("GET_VENDOR_TRAFFIC_REPORT", request, days)
     return _json_report({"reportSpecification": spec, "trafficAggregate": aggregate, "trafficByAsin": by_asin})
 
 
 def render_vendor_inventory(world: World, request: ReportRequest) -> RenderedReport:
-    """On-hand figures are the period's last day; flows (received units) add up over the period."""
-    currency = MARKETPLACES[request.marketplace_id].currency_code
-    days, spans = _vendor_periods(request)
-    aggregate, by_asin = [], []
-    for first, last in spans:
-        span_days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        sums: dict[str, Decimal] = defaultdict(Decimal)
-        for product in vendor_products(world):
-            cost = (product.base_price * Decimal("0.55")).quantize(Decimal("0.01"))
-            closing = vendor_day(world, product, last)
-            received = sum(vendor_day(world, product, day).net_received_units for day in span_days)
-            figures = {
-                "netReceivedInventoryUnits": received,
-                "openPurchaseOrderUnits": closing.open_purchase_order_units,
-                "sellableOnHandInventoryUnits": closing.sellable_on_hand,
-                "unsellableOnHandInventoryUnits": closing.unsellable_on_hand,
-            }
-            costs = {
-                "netReceivedInventoryCost": cost * received,
-                "sellableOnHandInventoryCost": cost * closing.sellable_on_hand,
-                "unsellableOnHandInventoryCost": cost * closing.unsellable_on_hand,
-            }
-            for name, units in figures.items():
-                sums[name] += units
-            for name, amount in costs.items():
-                sums[name] += amount
-            by_asin.append(
-                {
-                    "startDate": first.isoformat(),
-                    "endDate": last.isoformat(),
-                    "asin": product.asin,
-                    **figures,
-                    **{name: _amount(value, currency) for name, value in costs.items()},
-                }
-            )
-        aggregate.append(
-            {
-                "startDate": first.isoformat(),
-                "endDate": last.isoformat(),
-                **{name: int(value) for name, value in sums.items() if name.endswith("Units")},
-                **{name: _amount(value, currency) for name, value in sums.items() if name.endswith("Cost")},
-            }
-        )
-    spec = _specification("GET_VENDOR_INVENTORY_REPORT", request, days, lastUpdatedDate=date.today().isoformat())  # noqa: DTZ011
+    """On-hand figures are the period's last day; received units add up over the period."""
+
+    def figures(product: Product, span: list[date]) -> Figures:
+        closing = vendor_day(world, product, span[-1])
+        received = sum(vendor_day(world, product, day).net_received_units for day in span)
+        counts = {
+            "netReceivedInventoryUnits": received,
+            "openPurchaseOrderUnits": closing.open_purchase_order_units,
+            "sellableOnHandInventoryUnits": closing.sellable_on_hand,
+            "unsellableOnHandInventoryUnits": closing.unsellable_on_hand,
+        }
+        amounts = {
+            "netReceivedInventoryCost": _cost(product) * received,
+            "sellableOnHandInventoryCost": _cost(product) * closing.sellable_on_hand,
+            "unsellableOnHandInventoryCost": _cost(product) * closing.unsellable_on_hand,
+        }
+        return counts, amounts
+
+    days, aggregate, by_asin = _vendor_report(world, request, figures)
+    spec = _vendor_specification("GET_VENDOR_INVENTORY_REPORT", request, days)
     return _json_report({"reportSpecification": spec, "inventoryAggregate": aggregate, "inventoryByAsin": by_asin})
 
 

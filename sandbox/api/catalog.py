@@ -6,9 +6,18 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.api.common import account_id, csv_arg, errors, operation, page_offset, pagination, sandbox
+from sandbox.api.common import (
+    account_id,
+    csv_arg,
+    errors,
+    invalid,
+    marketplace_and_included,
+    operation,
+    page_offset,
+    pagination,
+    sandbox,
+)
 from sandbox.catalog import CatalogQuery, catalog_item, refinements, search_catalog
-from sandbox.marketplaces import MARKETPLACES
 
 if TYPE_CHECKING:
     from sandbox.world import Listing
@@ -22,28 +31,13 @@ MAX_IDENTIFIERS = 20
 MAX_PAGE_SIZE = 20
 
 
-def invalid(details: str) -> Response:
-    return errors(400, "InvalidInput", "Request has missing or invalid parameters and cannot be parsed.", details)
-
-
-def marketplace_and_included() -> tuple[str, set[str]] | Response:
-    """The one marketplace and the includedData sets of a catalog or listings call, or the 400 that refuses it."""
-    marketplaces = csv_arg("marketplaceIds")
-    if len(marketplaces) != 1 or marketplaces[0] not in MARKETPLACES:
-        return invalid("marketplaceIds must hold exactly one valid marketplace id")
-    included = set(csv_arg("includedData") or ["summaries"])
-    return marketplaces[0], included
-
-
 @blueprint.get(f"{BASE}/items")
 @operation("searchCatalogItems")
 def search_catalog_items() -> Response:  # noqa: PLR0911 - one early return per validation rule
-    checked = marketplace_and_included()
+    checked = marketplace_and_included(INCLUDED_DATA)
     if isinstance(checked, Response):
         return checked
     marketplace_id, included = checked
-    if included - INCLUDED_DATA:
-        return invalid(f"includedData values {sorted(included - INCLUDED_DATA)} are not supported")
     identifiers, keywords = csv_arg("identifiers"), csv_arg("keywords")
     if bool(identifiers) == bool(keywords):
         return invalid("exactly one of identifiers or keywords is required")
@@ -86,12 +80,10 @@ def get_catalog_item_without_asin() -> Response:
 @blueprint.get(f"{BASE}/items/<asin>")
 @operation("getCatalogItem")
 def get_catalog_item(asin: str) -> Response:
-    checked = marketplace_and_included()
+    checked = marketplace_and_included(INCLUDED_DATA)
     if isinstance(checked, Response):
         return checked
     marketplace_id, included = checked
-    if included - INCLUDED_DATA:
-        return invalid(f"includedData values {sorted(included - INCLUDED_DATA)} are not supported")
     product = sandbox().world.products_by_asin.get(asin)
     if product is None:
         return errors(404, "NotFound", f"Requested item '{asin}' not found in marketplace(s) '{marketplace_id}'.")

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask import Response, current_app, g, jsonify, request
 
+from sandbox.marketplaces import MARKETPLACES
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -116,3 +118,24 @@ def pagination(offset: int, page_size: int, total: int) -> dict[str, str]:
     if offset:
         tokens["previousToken"] = page_token(max(0, offset - page_size))
     return tokens
+
+
+def invalid(details: str) -> Response:
+    return errors(400, "InvalidInput", "Request has missing or invalid parameters and cannot be parsed.", details)
+
+
+def included_data(allowed: frozenset[str]) -> set[str] | Response:
+    """The includedData sets of a catalog or listings call (default summaries), or the 400 that refuses them."""
+    included = set(csv_arg("includedData") or ["summaries"])
+    if included - allowed:
+        return invalid(f"includedData values {sorted(included - allowed)} are not supported")
+    return included
+
+
+def marketplace_and_included(allowed: frozenset[str]) -> tuple[str, set[str]] | Response:
+    """The one marketplace and the includedData sets of a catalog or listings call, or the 400 that refuses them."""
+    marketplaces = csv_arg("marketplaceIds")
+    if len(marketplaces) != 1 or marketplaces[0] not in MARKETPLACES:
+        return invalid("marketplaceIds must hold exactly one valid marketplace id")
+    included = included_data(allowed)
+    return included if isinstance(included, Response) else (marketplaces[0], included)

@@ -7,8 +7,19 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.api.catalog import invalid, marketplace_and_included
-from sandbox.api.common import account_id, csv_arg, denied, errors, operation, page_offset, pagination, sandbox
+from sandbox.api.common import (
+    account_id,
+    csv_arg,
+    denied,
+    errors,
+    included_data,
+    invalid,
+    marketplace_and_included,
+    operation,
+    page_offset,
+    pagination,
+    sandbox,
+)
 from sandbox.catalog import listing_issues, listing_status, listings_item, marketplace_json
 from sandbox.marketplaces import MARKETPLACES
 
@@ -42,12 +53,10 @@ def _seller_checked(seller_id: str) -> Response | None:
 @blueprint.get(f"{BASE}/<seller_id>/<path:sku>")
 @operation("getListingsItem")
 def get_listings_item(seller_id: str, sku: str) -> Response:
-    checked = marketplace_and_included()
+    checked = marketplace_and_included(INCLUDED_DATA)
     if isinstance(checked, Response):
         return checked
     marketplace_id, included = checked
-    if included - INCLUDED_DATA:
-        return invalid(f"includedData values {sorted(included - INCLUDED_DATA)} are not supported")
     refused = _seller_checked(seller_id)
     if refused is not None:
         return refused
@@ -63,9 +72,9 @@ def search_listings_items(seller_id: str) -> Response:  # noqa: PLR0911 - one ea
     marketplaces = csv_arg("marketplaceIds")
     if not marketplaces or any(m not in MARKETPLACES for m in marketplaces):
         return invalid("marketplaceIds must hold valid marketplace ids")
-    included = set(csv_arg("includedData") or ["summaries"])
-    if included - INCLUDED_DATA:
-        return invalid(f"includedData values {sorted(included - INCLUDED_DATA)} are not supported")
+    included = included_data(INCLUDED_DATA)
+    if isinstance(included, Response):
+        return included
     identifiers, identifiers_type = set(csv_arg("identifiers")), request.args.get("identifiersType")
     if identifiers and identifiers_type not in ("SKU", "ASIN", "FNSKU"):
         return invalid("identifiersType SKU, ASIN or FNSKU is required with identifiers")
