@@ -314,6 +314,12 @@ class ReportStore:
             return {v for value in values for v in value.split(",") if v} if values else None
 
         types, statuses, markets = csv("reportTypes"), csv("processingStatuses"), csv("marketplaceIds")
+        if statuses and statuses - {"IN_QUEUE", "IN_PROGRESS", *TERMINAL}:
+            raise ReportListError(
+                f"processingStatuses {sorted(statuses - {'IN_QUEUE', 'IN_PROGRESS', *TERMINAL})} are invalid"
+            )
+        if len(types or ()) > 10 or len(markets or ()) > 10:  # noqa: PLR2004 - the model's maxItems
+            raise ReportListError("reportTypes and marketplaceIds take at most 10 values each")
         now = time.time()
         since = _epoch(query["createdSince"][0]) if "createdSince" in query else now - 90 * 86400
         until = _epoch(query["createdUntil"][0]) if "createdUntil" in query else now

@@ -193,3 +193,11 @@ def test_corrupt_document_fault_damages_the_gzip_bytes(sandbox_factory):
         gzip.decompress(content)
     running.sandbox.set_faults(Faults())
     assert gzip.decompress(requests.get(document["url"], timeout=5).content).startswith(b"item-name\t")
+
+
+def test_get_reports_refuses_unknown_processing_statuses(sandbox_factory):
+    caller = Caller(sandbox_factory())
+    refused = caller.call(
+        "GET", "/reports/2021-06-30/reports", params={"reportTypes": LISTINGS, "processingStatuses": "BAD_VALUE,DONE"}
+    )
+    assert refused.status_code == 400 and "BAD_VALUE" in refused.json()["errors"][0]["details"]
