@@ -15,6 +15,10 @@ PRODUCTION_ENDPOINTS = {
     "EU": "https://sellingpartnerapi-eu.amazon.com",
     "FE": "https://sellingpartnerapi-fe.amazon.com",
 }
+# Amazon's own static sandbox (replays the models' x-amzn-api-sandbox examples): for checking credentials end to end.
+AMAZON_SANDBOX_ENDPOINTS = {
+    region: url.replace("https://", "https://sandbox.") for region, url in PRODUCTION_ENDPOINTS.items()
+}
 LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 
 
@@ -29,9 +33,13 @@ class Settings(BaseModel):
     accounts_parameter: str = "/spapi-lake/accounts"
     raw_bucket: str = "spapi-lake-raw"
     kms_key_id: str | None = None
+    access_token_secret_prefix: str = "spapi-lake/access-token/"  # noqa: S105 - a name prefix, not a secret
+    amazon_sandbox: bool = False
 
     def spapi_endpoint(self, region: str) -> str:
-        return self.spapi_endpoint_override or PRODUCTION_ENDPOINTS[region]
+        if self.spapi_endpoint_override:
+            return self.spapi_endpoint_override
+        return (AMAZON_SANDBOX_ENDPOINTS if self.amazon_sandbox else PRODUCTION_ENDPOINTS)[region]
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: str) -> Settings:
@@ -44,6 +52,8 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: str) -> Set
         "accounts_parameter": "ACCOUNTS_PARAMETER",
         "raw_bucket": "RAW_BUCKET",
         "kms_key_id": "RAW_KMS_KEY_ID",
+        "access_token_secret_prefix": "ACCESS_TOKEN_SECRET_PREFIX",
+        "amazon_sandbox": "SPAPI_AMAZON_SANDBOX",
     }
     values: dict[str, str] = {field: env[var] for field, var in names.items() if env.get(var)}
     values.update(overrides)

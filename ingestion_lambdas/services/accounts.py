@@ -9,10 +9,14 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvi
 from pydantic import BaseModel, TypeAdapter
 
 from ingestion_lambdas import aws
-from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider
+from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, SecretsManagerTokenStore
+from ingestion_lambdas.spapi.catalog import CatalogItemsApi
+from ingestion_lambdas.spapi.listings import ListingsItemsApi
+from ingestion_lambdas.spapi.notifications import NOTIFICATIONS_SCOPE, NotificationsApi
 from ingestion_lambdas.spapi.rate_limit import RateLimiter
 from ingestion_lambdas.spapi.reports import ReportsApi
-from ingestion_lambdas.spapi.transport import Transport
+from ingestion_lambdas.spapi.sellers import SellersApi
+from ingestion_lambdas.spapi.transport import TokenSource, Transport
 
 if TYPE_CHECKING:
     from ingestion_lambdas.settings import Settings
@@ -47,6 +51,20 @@ class _AccountAuth:
         self._provider.invalidate(token)
 
 
+class _GrantlessAuth:
+    """Token source for the application's grantless operations (one scope)."""
+
+    def __init__(self, provider: LwaTokenProvider, scope: str) -> None:
+        self._provider = provider
+        self._scope = scope
+
+    def token(self) -> str:
+        return self._provider.grantless_token(self._scope)
+
+    def invalidate(self, token: str) -> None:
+        self._provider.invalidate(token)
+
+
 class SpApiClients:
     """Builds per-account API objects sharing one session, one LWA provider and one rate limiter."""
 
@@ -57,6 +75,7 @@ class SpApiClients:
         self.session = session or requests.Session()
         self._ssm = SSMProvider(boto3_client=ssm_client)
         self._secrets = SecretsProvider(boto3_client=secrets_client)
+        self._token_store = SecretsManagerTokenStore(secrets_client, settings.access_token_secret_prefix)
         self.limiter = RateLimiter()
         self._provider: LwaTokenProvider | None = None
 
@@ -82,18 +101,33 @@ class SpApiClients:
             )
             assert isinstance(app, dict)  # noqa: S101 - transform="json" of an object
             credentials = LwaCredentials(str(app["client_id"]), str(app["client_secret"]))
-            self._provider = LwaTokenProvider(self.settings.lwa_endpoint, credentials, self.session)
+            self._provider = LwaTokenProvider(
+                self.settings.lwa_endpoint, credentials, self.session, store=self._token_store
+            )
         return self._provider
 
     def transport(self, account: Account) -> Transport:
         auth = _AccountAuth(self._token_provider(), self._secrets, account.refresh_token_secret_id)
+        return self._transport(account.region, auth, account.account_id)
+
+    def _transport(self, region: str, auth: TokenSource, caller: str) -> Transport:
         return Transport(
-            self.settings.spapi_endpoint(account.region),
-            auth,
-            self.limiter,
-            (account.account_id, account.region),
-            session=self.session,
+            self.settings.spapi_endpoint(region), auth, self.limiter, (caller, region), session=self.session
         )
 
     def reports(self, account_id: str) -> ReportsApi:
         return ReportsApi(self.transport(self.account(account_id)))
+
+    def catalog(self, account_id: str) -> CatalogItemsApi:
+        return CatalogItemsApi(self.transport(self.account(account_id)))
+
+    def listings(self, account_id: str) -> ListingsItemsApi:
+        return ListingsItemsApi(self.transport(self.account(account_id)))
+
+    def sellers(self, account_id: str) -> SellersApi:
+        return SellersApi(self.transport(self.account(account_id)))
+
+    def notifications(self, account_id: str) -> NotificationsApi:
+        account = self.account(account_id)
+        grantless = _GrantlessAuth(self._token_provider(), NOTIFICATIONS_SCOPE)
+        return NotificationsApi(self._transport(account.region, grantless, "application"), self.transport(account))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
 
-from ingestion_lambdas.spapi.documents import open_document
+from ingestion_lambdas.spapi.documents import open_report_document
 from ingestion_lambdas.spapi.errors import ReportFailedError, ReportNotReadyError
 from lake_formation.raw_zone import ManifestEntry, raw_key
 
@@ -52,12 +52,11 @@ class ReportLanding:
             raise ReportFailedError(
                 f"report {report.report_id} ended {report.processing_status}", code=report.processing_status
             )
-        document = api.get_report_document(report.report_document_id)
         key = raw_key(
             report.report_type, job.marketplace_id, report.data_start_time or report.created_time, report.report_id
         )
         ingested_at = datetime.now(UTC)
-        with open_document(document, self.clients.session) as stream:
+        with open_report_document(api, report.report_document_id, self.clients.session) as stream:
             self.s3.upload_fileobj(
                 stream,
                 self.bucket,

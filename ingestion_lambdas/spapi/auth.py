@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ingestion_lambdas.spapi.errors import LwaAuthError, SpApiServerError
@@ -15,6 +19,7 @@ from ingestion_lambdas.spapi.errors import LwaAuthError, SpApiServerError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+logger = logging.getLogger(__name__)
 EXPIRY_MARGIN_S = 60  # refresh this long before LWA's expiry, as Amazon's Java SDK does
 RETRYABLE_LWA_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
 
@@ -37,9 +42,53 @@ class _TokenResponse(BaseModel):
 
 
 @dataclass(frozen=True)
-class _CachedToken:
-    value: str
-    expires_at: float
+class CachedToken:
+    value: str = field(repr=False)
+    expires_at: float  # epoch seconds, already EXPIRY_MARGIN_S before LWA's expiry
+
+
+class TokenStore(Protocol):
+    """Where access tokens are shared between processes (Lambda invocations)."""
+
+    def load(self, key: str) -> CachedToken | None: ...
+
+    def save(self, key: str, token: CachedToken) -> None: ...
+
+
+class SecretsManagerTokenStore:
+    """Access tokens in Secrets Manager, one secret per authorization, so that concurrent and successive Lambda
+    invocations reuse one token until shortly before it expires. Secret names carry a hash of the authorization,
+    never the refresh token; a store failure costs an extra LWA exchange, never the call."""
+
+    def __init__(self, client: Any, prefix: str = "spapi-lake/access-token/") -> None:  # noqa: S107 - a name prefix
+        self.client = client
+        self.prefix = prefix
+
+    def load(self, key: str) -> CachedToken | None:
+        try:
+            secret = self.client.get_secret_value(SecretId=self.prefix + key)
+            value = json.loads(secret["SecretString"])
+            return CachedToken(str(value["access_token"]), float(value["expires_at"]))
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ResourceNotFoundException":
+                logger.warning("access-token cache unreadable: %s", err.response["Error"]["Code"])
+        except (KeyError, ValueError):
+            logger.warning("access-token cache entry %s is malformed; exchanging anew", key)
+        return None
+
+    def save(self, key: str, token: CachedToken) -> None:
+        body = json.dumps({"access_token": token.value, "expires_at": token.expires_at})
+        try:
+            try:
+                self.client.put_secret_value(SecretId=self.prefix + key, SecretString=body)
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                self.client.create_secret(
+                    Name=self.prefix + key, SecretString=body, Description="SP-API access token cache (spapi-lake)"
+                )
+        except ClientError as err:
+            logger.warning("access-token cache not written: %s", err.response["Error"]["Code"])
 
 
 class LwaTokenProvider:
@@ -52,13 +101,17 @@ class LwaTokenProvider:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
         timeout_s: float = 15.0,
+        store: TokenStore | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.credentials = credentials
         self.session = session or requests.Session()
+        self.store = store
+        self.exchanges = 0  # LWA round trips made by this provider
         self._clock = clock
         self._timeout_s = timeout_s
-        self._cache: dict[tuple[str, str], _CachedToken] = {}
+        self._cache: dict[tuple[str, str], CachedToken] = {}
+        self._rejected: set[str] = set()  # tokens SP-API called expired: never reused from the store
         self._lock = threading.Lock()
 
     def access_token(self, refresh_token: str) -> str:
@@ -74,16 +127,28 @@ class LwaTokenProvider:
     def invalidate(self, token: str) -> None:
         """Drop a token SP-API called expired, so the next call exchanges again."""
         with self._lock:
+            self._rejected.add(token)
             self._cache = {k: v for k, v in self._cache.items() if v.value != token}
+
+    def _store_key(self, key: tuple[str, str]) -> str:
+        return hashlib.sha256("|".join((self.credentials.client_id, *key)).encode()).hexdigest()[:40]
+
+    def _usable(self, token: CachedToken | None) -> bool:
+        return token is not None and token.expires_at > self._clock() and token.value not in self._rejected
 
     def _token(self, key: tuple[str, str], form: dict[str, str]) -> str:
         with self._lock:
             cached = self._cache.get(key)
-            if cached is not None and cached.expires_at > self._clock():
-                return cached.value
-            issued = self._exchange(form)
-            self._cache[key] = _CachedToken(issued.access_token, self._clock() + issued.expires_in - EXPIRY_MARGIN_S)
-            return issued.access_token
+            if cached is None or not self._usable(cached):
+                cached = self.store.load(self._store_key(key)) if self.store is not None else None
+            if cached is None or not self._usable(cached):
+                issued = self._exchange(form)
+                self.exchanges += 1
+                cached = CachedToken(issued.access_token, self._clock() + issued.expires_in - EXPIRY_MARGIN_S)
+                if self.store is not None:
+                    self.store.save(self._store_key(key), cached)
+            self._cache[key] = cached
+            return cached.value
 
     def _exchange(self, form: dict[str, str]) -> _TokenResponse:
         data = {**form, "client_id": self.credentials.client_id, "client_secret": self.credentials.client_secret}

@@ -10,19 +10,21 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import logging
 import zlib
 from email.message import Message
 from typing import TYPE_CHECKING
 
 import requests
 
-from ingestion_lambdas.spapi.errors import MalformedReportError, TruncatedDownloadError
+from ingestion_lambdas.spapi.errors import DocumentUrlRefusedError, MalformedReportError, TruncatedDownloadError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ingestion_lambdas.spapi.reports import ReportDocument
+    from ingestion_lambdas.spapi.reports import ReportDocument, ReportsApi
 
+logger = logging.getLogger(__name__)
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 # Amazon names Java charsets in Content-Type; Python's codec registry knows most under other names.
@@ -174,9 +176,22 @@ def open_document(
     response = http.get(document.url, stream=True, timeout=timeout_s)
     if response.status_code != 200:
         response.close()
-        raise TruncatedDownloadError(
+        raise DocumentUrlRefusedError(
             f"document download refused with HTTP {response.status_code}", status=response.status_code
         )
     # If the server applied Content-Encoding: gzip, requests already inflates it: do not inflate twice.
     compressed = document.compression_algorithm == "GZIP" and "gzip" not in response.headers.get("Content-Encoding", "")
     return DocumentStream(response, compressed)
+
+
+def open_report_document(
+    api: ReportsApi, report_document_id: str, session: requests.Session | None = None, refetches: int = 1
+) -> DocumentStream:
+    """getReportDocument, then download. A refused URL (expired: they last five minutes, and a queued Lambda can
+    start late) re-fetches the document's metadata for a fresh URL, `refetches` times at most."""
+    for _ in range(refetches):
+        try:
+            return open_document(api.get_report_document(report_document_id), session)
+        except DocumentUrlRefusedError as err:
+            logger.info("document URL refused (HTTP %s): fetching a fresh one", err.status)
+    return open_document(api.get_report_document(report_document_id), session)

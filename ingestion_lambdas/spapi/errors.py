@@ -64,3 +64,7 @@ class MalformedReportError(SpApiError):
 
 class TruncatedDownloadError(SpApiError):
     """A report document download ended early (length or gzip trailer mismatch)."""
+
+
+class DocumentUrlRefusedError(TruncatedDownloadError):
+    """The document's pre-signed URL was refused (typically expired: they last five minutes)."""

@@ -23,13 +23,23 @@ class Quota:
     burst: int
 
 
+MAX_SLEEP_S = 0.25  # wake up this often while waiting, so a raised rate from a response takes effect at once
+
+
 class TokenBucket:
+    """Amazon's bucket, mirrored on the client side, one token short.
+
+    The reserve token absorbs network jitter: Amazon counts a request when it arrives, so two requests sent 1/rate
+    apart can arrive closer together. With the client's bucket one token below Amazon's, a request the client sends
+    always finds a token at Amazon, at the cost of one request of the burst.
+    """
+
     def __init__(
         self, quota: Quota, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
     ) -> None:
         self.rate = quota.rate
-        self.burst = quota.burst
-        self._tokens = float(quota.burst)
+        self.burst = max(1, quota.burst - 1)
+        self._tokens = float(self.burst)
         self._clock = clock
         self._sleep = sleep
         self._updated = clock()
@@ -49,7 +59,7 @@ class TokenBucket:
                 if self._tokens >= 1.0:
                     self._tokens -= 1.0
                     return waited
-                delay = (1.0 - self._tokens) / self.rate
+                delay = min(MAX_SLEEP_S, (1.0 - self._tokens) / self.rate)
             self._sleep(delay)
             waited += delay
 

@@ -1,28 +1,31 @@
-"""Reports API 2021-06-30: createReport, getReport, getReportDocument."""
+"""Reports API 2021-06-30: createReport, getReport, getReports, cancelReport, getReportDocument."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from ingestion_lambdas.spapi.models import ApiModel
 from ingestion_lambdas.spapi.rate_limit import Quota
 from ingestion_lambdas.spapi.transport import Operation, Transport
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CREATE_REPORT = Operation("createReport", Quota(0.0167, 15))
 GET_REPORT = Operation("getReport", Quota(2.0, 15))
 GET_REPORT_DOCUMENT = Operation("getReportDocument", Quota(0.0167, 15))
+GET_REPORTS = Operation("getReports", Quota(0.0222, 10))
+CANCEL_REPORT = Operation("cancelReport", Quota(0.0222, 10))
+MAX_PAGE_SIZE = 100
 
 ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL"]
 TERMINAL_STATUSES = frozenset({"DONE", "CANCELLED", "FATAL"})
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
-
-
-class Report(_Model):
+class Report(ApiModel):
     report_id: str = Field(alias="reportId")
     report_type: str = Field(alias="reportType")
     processing_status: ProcessingStatus = Field(alias="processingStatus")
@@ -35,7 +38,7 @@ class Report(_Model):
     report_document_id: str | None = Field(default=None, alias="reportDocumentId")
 
 
-class ReportDocument(_Model):
+class ReportDocument(ApiModel):
     report_document_id: str = Field(alias="reportDocumentId")
     url: str = Field(repr=False)  # pre-signed: never printed
     compression_algorithm: Literal["GZIP"] | None = Field(default=None, alias="compressionAlgorithm")
@@ -69,6 +72,36 @@ class ReportsApi:
 
     def get_report(self, report_id: str) -> Report:
         return Report.model_validate(self.transport.call(GET_REPORT, "GET", f"/reports/2021-06-30/reports/{report_id}"))
+
+    def list_reports(
+        self,
+        report_types: list[str],
+        processing_statuses: list[str] | None = None,
+        marketplace_ids: list[str] | None = None,
+        created_since: datetime | None = None,
+        created_until: datetime | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[Report]:
+        """getReports, following nextToken (which SP-API wants alone on the next call), newest first."""
+        params: dict[str, object] = {"reportTypes": ",".join(report_types), "pageSize": page_size}
+        if processing_statuses:
+            params["processingStatuses"] = ",".join(processing_statuses)
+        if marketplace_ids:
+            params["marketplaceIds"] = ",".join(marketplace_ids)
+        if created_since is not None:
+            params["createdSince"] = _iso(created_since)
+        if created_until is not None:
+            params["createdUntil"] = _iso(created_until)
+        while True:
+            page = self.transport.call(GET_REPORTS, "GET", "/reports/2021-06-30/reports", params=params)
+            yield from (Report.model_validate(item) for item in page.get("reports", []))
+            if not page.get("nextToken"):
+                return
+            params = {"nextToken": page["nextToken"]}
+
+    def cancel_report(self, report_id: str) -> None:
+        """Cancel a report that is still IN_QUEUE (SP-API refuses the others with a 400)."""
+        self.transport.call(CANCEL_REPORT, "DELETE", f"/reports/2021-06-30/reports/{report_id}")
 
     def get_report_document(self, report_document_id: str) -> ReportDocument:
         payload = self.transport.call(GET_REPORT_DOCUMENT, "GET", f"/reports/2021-06-30/documents/{report_document_id}")

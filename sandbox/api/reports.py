@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -157,7 +158,7 @@ def get_report_document(document_id: str) -> Response:
     owner = next((r for r in sandbox().reports.reports.values() if r.document_id == document_id), None)
     if document is None or owner is None or owner.request.account_id != account_id():
         return errors(404, "NotFound", "The requested report document was not found.", document_id)
-    expires = int(time.time() + sandbox().config.document_url_ttl_s)
+    expires = math.ceil(time.time() + sandbox().config.document_url_ttl_s)  # whole seconds, never early
     content_encoding = request.args.get("enableContentEncodingUrlHeader", "false").lower() == "true"
     url = (
         f"{request.host_url}_documents/{document_id}?X-Amz-Expires={expires}"

@@ -1,13 +1,21 @@
 """The SP-API client against the sandbox, through real HTTP."""
 
 import time
+from collections import Counter
 
 import pytest
 import requests
 
 from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider
-from ingestion_lambdas.spapi.documents import open_document
-from ingestion_lambdas.spapi.errors import LwaAuthError, SpApiRequestError, TruncatedDownloadError
+from ingestion_lambdas.spapi.documents import open_document, open_report_document
+from ingestion_lambdas.spapi.errors import (
+    DocumentUrlRefusedError,
+    LwaAuthError,
+    MalformedReportError,
+    SpApiRequestError,
+    SpApiThrottledError,
+    TruncatedDownloadError,
+)
 from ingestion_lambdas.spapi.rate_limit import RateLimiter
 from ingestion_lambdas.spapi.reports import ReportsApi
 from ingestion_lambdas.spapi.transport import Transport
@@ -25,7 +33,7 @@ class AccountAuth:
         self.provider.invalidate(token)
 
 
-def client_for(running, account_index: int = 0, secret: str | None = None):
+def client_for(running, account_index: int = 0, secret: str | None = None, **transport):
     info = running.info()
     provider = LwaTokenProvider(
         info["lwa_endpoint"], LwaCredentials(info["client_id"], secret or info["client_secret"])
@@ -36,6 +44,7 @@ def client_for(running, account_index: int = 0, secret: str | None = None):
         AccountAuth(provider, account["refresh_token"]),
         RateLimiter(),
         (account["account_id"], account["region"]),
+        **{"backoff_base_s": 0.01, "backoff_cap_s": 0.1, **transport},
     )
     return ReportsApi(transport), provider, account
 
@@ -121,5 +130,83 @@ def test_expired_document_url_is_refused(sandbox_factory):
     api, _, account = client_for(running)
     report = wait_done(api, api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]]))
     document = api.get_report_document(report.report_document_id)
-    with pytest.raises(TruncatedDownloadError, match="403"):
+    with pytest.raises(DocumentUrlRefusedError, match="403"):
         open_document(document)
+    with pytest.raises(DocumentUrlRefusedError):  # every fresh URL is expired too: the refetch gives up
+        open_report_document(api, report.report_document_id)
+
+
+class LateStart:
+    """The real API, except that the first getReportDocument answer is one fetched earlier, whose URL has expired
+    since (a Lambda that started late)."""
+
+    def __init__(self, api: ReportsApi, stale) -> None:
+        self.api, self.stale, self.calls = api, stale, 0
+
+    def get_report_document(self, document_id: str):
+        self.calls += 1
+        return self.stale if self.calls == 1 else self.api.get_report_document(document_id)
+
+
+def test_an_expired_document_url_is_fetched_anew_and_the_download_succeeds(sandbox_factory):
+    running = sandbox_factory(document_url_ttl_s=1.0)
+    api, _, account = client_for(running)
+    report = wait_done(api, api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]]))
+    stale = api.get_report_document(report.report_document_id)
+    time.sleep(2.1)
+    late = LateStart(api, stale)
+    with open_report_document(late, report.report_document_id) as stream:
+        lines = stream.read().decode("utf-8").splitlines()
+    assert late.calls == 2 and lines[0].startswith("item-name\t")
+
+
+def test_corrupt_gzip_is_a_malformed_report_error(sandbox_factory):
+    running = sandbox_factory(faults=Faults.parse("corrupt_document"))
+    api, _, account = client_for(running)
+    report = wait_done(api, api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]]))
+    with pytest.raises(MalformedReportError), open_report_document(api, report.report_document_id) as stream:
+        stream.read()
+
+
+def count_responses(api: ReportsApi) -> Counter:
+    statuses: Counter = Counter()
+    api.transport.session.hooks["response"].append(lambda response, **_: statuses.update([response.status_code]))
+    return statuses
+
+
+def test_429s_and_5xx_are_retried_until_every_call_succeeds(sandbox_factory):
+    running = sandbox_factory(faults=Faults.parse("throttle=0.3,server_error=0.2", seed=3))
+    api, _, account = client_for(running, max_attempts=8)
+    statuses = count_responses(api)
+    report_id = api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]])
+    reports = [api.get_report(report_id) for _ in range(30)]
+    assert all(r.report_id == report_id for r in reports)
+    assert statuses[429] > 0 and statuses[500] + statuses[503] > 0  # faults were met, and outlived
+
+
+def test_persistent_throttling_ends_in_a_typed_error_after_bounded_attempts(sandbox_factory):
+    running = sandbox_factory(faults=Faults.parse("throttle"))
+    api, _, account = client_for(running, max_attempts=3)
+    statuses = count_responses(api)
+    with pytest.raises(SpApiThrottledError) as raised:
+        api.get_report("1")
+    assert statuses[429] == 3 and raised.value.request_id and raised.value.code == "QuotaExceeded"
+
+
+def test_timeouts_are_retried_and_end_in_success(sandbox_factory):
+    running = sandbox_factory(faults=Faults(rates={"timeout": 0.4}, seed=5, timeout_seconds=1.0))
+    api, _, account = client_for(running, timeout_s=(2.0, 0.3), max_attempts=8)
+    report_id = api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]])
+    assert [api.get_report(report_id).report_id for _ in range(5)] == [report_id] * 5
+
+
+def test_list_and_cancel_reports(sandbox_factory):
+    running = sandbox_factory(time_scale=1.0)  # reports stay IN_QUEUE for 10 s: cancellable
+    api, _, account = client_for(running)
+    ids = [api.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", [account["marketplace_ids"][0]]) for _ in range(3)]
+    api.cancel_report(ids[0])
+    listed = list(api.list_reports(["GET_MERCHANT_LISTINGS_ALL_DATA"], page_size=2))
+    assert [r.report_id for r in listed] == ids[::-1]  # newest first, across pages
+    assert listed[-1].processing_status == "CANCELLED"
+    with pytest.raises(SpApiRequestError):
+        api.cancel_report(ids[0])

@@ -12,15 +12,31 @@ class FakeClock:
         self.now += seconds
 
 
-def test_burst_is_free_then_calls_are_paced_at_the_rate():
+def test_burst_less_one_reserve_token_is_free_then_calls_are_paced_at_the_rate():
     # GIVEN getReport's plan: 2 requests/s, burst 15
     clock = FakeClock()
     bucket = TokenBucket(Quota(2.0, 15), clock=clock, sleep=clock.sleep)
-    # WHEN 15 calls go out at once, then 4 more
-    waits = [bucket.acquire() for _ in range(19)]
-    # THEN the burst costs nothing and each later call waits half a second
-    assert sum(waits[:15]) == 0
+    # WHEN 14 calls go out at once, then 4 more
+    waits = [bucket.acquire() for _ in range(18)]
+    # THEN 14 cost nothing (one token stays in reserve against jitter) and each later call waits half a second
+    assert sum(waits[:14]) == 0 and waits[14] == 0.5
     assert clock.now == 2.0
+
+
+def test_long_waits_wake_up_often_enough_to_take_a_raised_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(Quota(0.0167, 1), clock=clock, sleep=clock.sleep)  # createReport: one a minute
+    bucket.acquire()
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+        bucket.update_rate(10.0)  # a response said x-amzn-RateLimit-Limit: 10
+
+    bucket._sleep = sleep
+    bucket.acquire()
+    assert max(sleeps) <= 0.25 and clock.now < 0.5
 
 
 def test_rate_header_lowers_the_pace():
