@@ -69,14 +69,18 @@ class CatalogItemsApi:
             yield from (CatalogItem.model_validate(item) for item in page.get("items", []))
 
     def search_by_keywords(
-        self, keywords: list[str], marketplace_id: str, included_data: tuple[str, ...] = ("summaries",)
+        self,
+        keywords: list[str],
+        marketplace_id: str,
+        included_data: tuple[str, ...] = ("summaries",),
+        page_size: int = MAX_PAGE_SIZE,
     ) -> Iterator[CatalogItem]:
         """Every item matching all keywords, following pagination.nextToken through pageToken."""
         params: dict[str, object] = {
             "keywords": csv(keywords),
             "marketplaceIds": marketplace_id,
             "includedData": csv(included_data),
-            "pageSize": MAX_PAGE_SIZE,
+            "pageSize": page_size,
         }
         while True:
             page = self.transport.call(SEARCH_CATALOG_ITEMS, "GET", BASE, params=params)

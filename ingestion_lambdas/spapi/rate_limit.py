@@ -23,7 +23,7 @@ class Quota:
     burst: int
 
 
-MAX_SLEEP_S = 0.25  # wake up this often while waiting, so a raised rate from a response takes effect at once
+MAX_SLEEP_S = 0.05  # wake up this often while waiting, so a raised rate from a response takes effect at once
 
 
 class TokenBucket:
