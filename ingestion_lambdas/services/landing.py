@@ -16,10 +16,13 @@ from lake_formation.raw_zone import ManifestEntry, raw_key
 if TYPE_CHECKING:
     from ingestion_lambdas.events import ReportJob
     from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.spapi.documents import DocumentStream
 
 logger = logging.getLogger(__name__)
-# 8 MiB parts, one at a time: memory stays flat whatever the document size.
+# 8 MiB parts, uploaded one at a time while the next is decoded; at most two parts held in memory (s3transfer's
+# default of ten would hold 80 MiB of a non-seekable stream): memory stays flat whatever the document size.
 TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=1)
+TRANSFER.max_in_memory_upload_chunks = 2
 
 
 class ReportLanding:
@@ -33,6 +36,21 @@ class ReportLanding:
         if self.kms_key_id:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
         return {"ServerSideEncryption": "aws:kms"}
+
+    def upload(self, stream: DocumentStream, key: str, report_id: str) -> None:
+        """Stream a document into the raw zone as UTF-8: an S3 multipart upload of 8 MiB parts, one at a time.
+        A download that fails verification raises mid-upload, and boto3 aborts the multipart upload."""
+        self.s3.upload_fileobj(
+            stream,
+            self.bucket,
+            key,
+            Config=TRANSFER,
+            ExtraArgs={
+                **self._encryption(),
+                "ContentType": "text/tab-separated-values; charset=utf-8",
+                "Metadata": {"report-id": report_id, "source-charset": stream.source_charset},
+            },
+        )
 
     def land(self, job: ReportJob) -> ManifestEntry:
         """Download the job's report document into the raw zone and write its manifest entry.
@@ -57,17 +75,7 @@ class ReportLanding:
         )
         ingested_at = datetime.now(UTC)
         with open_report_document(api, report.report_document_id, self.clients.session) as stream:
-            self.s3.upload_fileobj(
-                stream,
-                self.bucket,
-                key,
-                Config=TRANSFER,
-                ExtraArgs={
-                    **self._encryption(),
-                    "ContentType": "text/tab-separated-values; charset=utf-8",
-                    "Metadata": {"report-id": report.report_id, "source-charset": stream.source_charset},
-                },
-            )
+            self.upload(stream, key, report.report_id)
         landed = ManifestEntry(
             report_id=report.report_id,
             report_type=report.report_type,

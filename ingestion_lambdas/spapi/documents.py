@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ingestion_lambdas.spapi.reports import ReportDocument, ReportsApi
 
 logger = logging.getLogger(__name__)
-CHUNK = 1 << 20
+CHUNK = 256 * 1024  # network read size: a gzip chunk inflates ~10x, and each step holds a few copies
 GZIP_MAGIC = b"\x1f\x8b"
 # Amazon names Java charsets in Content-Type; Python's codec registry knows most under other names.
 CHARSET_ALIASES = {
@@ -77,6 +77,7 @@ class DocumentStream(io.RawIOBase):
             else None
         )
         self._buffer = b""
+        self._offset = 0  # bytes of _buffer already read (no copying of what remains)
         self._finished = False
         self._first = True
         self.bytes_downloaded = 0
@@ -102,12 +103,26 @@ class DocumentStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def read(self, size: int | None = -1) -> bytes:
+        """Exactly `size` bytes unless the document ends first. S3 multipart uploads cut parts with one read each, and
+        every part but the last must be at least 5 MiB, so short reads are not allowed here."""
+        if size is None or size < 0:
+            return self.readall()
+        parts, wanted = [], size
+        while wanted > 0:
+            chunk = super().read(wanted)
+            if not chunk:
+                break
+            parts.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(parts)
+
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buffer and not self._finished:
-            self._buffer = self._next_output()
-        size = min(len(target), len(self._buffer))
-        target[:size] = self._buffer[:size]
-        self._buffer = self._buffer[size:]
+        while self._offset >= len(self._buffer) and not self._finished:
+            self._buffer, self._offset = self._next_output(), 0
+        size = min(len(target), len(self._buffer) - self._offset)
+        target[:size] = memoryview(self._buffer)[self._offset : self._offset + size]
+        self._offset += size
         return size
 
     def _next_output(self) -> bytes:

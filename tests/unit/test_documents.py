@@ -1,5 +1,6 @@
 import gzip
 import io
+import random
 
 import pytest
 import requests
@@ -82,3 +83,15 @@ def test_bytes_that_are_not_the_declared_charset_are_malformed_not_replaced():
 )
 def test_charset_from_content_type(header, codec):
     assert charset_from_content_type(header) == codec
+
+
+def test_reads_return_the_full_size_asked_for_so_multipart_parts_are_never_short():
+    # GIVEN a document whose gzip stream arrives in several network chunks (random text barely compresses)
+    noise = random.Random(1).randbytes(1_500_000).hex()
+    text = "".join(f"{noise[i : i + 60]}\n" for i in range(0, len(noise), 60)).encode()
+    stream = DocumentStream(response_of(gzip.compress(text), "text/plain;charset=UTF-8"), compressed=True)
+    # WHEN it is read in fixed-size parts, as s3transfer cuts a multipart upload
+    parts = iter(lambda: stream.read(65_536), b"")
+    sizes = [len(part) for part in parts]
+    # THEN every part but the last is full
+    assert all(size == 65_536 for size in sizes[:-1]) and sum(sizes) == len(text)
