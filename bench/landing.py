@@ -26,7 +26,7 @@ import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import os
@@ -100,11 +100,16 @@ class Zeros(io.RawIOBase):
         return bytes(size)
 
 
+def moto_s3(endpoint: str) -> Any:
+    import boto3  # noqa: PLC0415
+
+    fake = {"aws_access_key_id": "bench", "aws_secret_access_key": "bench"}  # moto's  # pragma: allowlist secret
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **fake)
+
+
 def child(url: str, s3_endpoint: str | None, zeros: int = 0) -> None:
     """The measured side, in its own process: land (or only decode, or only upload) the document; print seconds,
     bytes and peak RSS."""
-    import boto3  # noqa: PLC0415
-
     from ingestion_lambdas.services.landing import ReportLanding  # noqa: PLC0415
     from ingestion_lambdas.spapi.documents import open_document  # noqa: PLC0415
     from ingestion_lambdas.spapi.reports import ReportDocument  # noqa: PLC0415
@@ -113,8 +118,7 @@ def child(url: str, s3_endpoint: str | None, zeros: int = 0) -> None:
     started = time.perf_counter()
     with Zeros(zeros) if zeros else open_document(document) as stream:
         if s3_endpoint:
-            s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                              aws_secret_access_key="bench")  # noqa: S106 - moto's fake credentials  # fmt: skip
+            s3 = moto_s3(s3_endpoint)
             ReportLanding(None, s3, BUCKET).upload(stream, "bench/orders.tsv", "bench")  # type: ignore[arg-type]
         else:
             while stream.read(1 << 20):
@@ -167,12 +171,9 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     )  # fmt: skip
     s3_endpoint = f"http://127.0.0.1:{port}"
     try:
-        import boto3  # noqa: PLC0415
-
         for _ in range(100):
             try:
-                boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                             aws_secret_access_key="bench").create_bucket(Bucket=BUCKET)  # noqa: S106  # fmt: skip
+                moto_s3(s3_endpoint).create_bucket(Bucket=BUCKET)
                 break
             except Exception:  # noqa: BLE001 - the server is still starting
                 time.sleep(0.1)
