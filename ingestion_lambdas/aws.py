@@ -13,3 +13,8 @@ RETRY_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_t
 def client(service: str, *, session: boto3.session.Session | None = None) -> Any:
     """A boto3 client with the project's retry configuration."""
     return (session or boto3.session.Session()).client(service, config=RETRY_CONFIG)
+
+
+def resource(service: str) -> Any:
+    """A boto3 resource (DynamoDB tables) with the project's retry configuration."""
+    return boto3.session.Session().resource(service, config=RETRY_CONFIG)

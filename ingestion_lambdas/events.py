@@ -22,6 +22,7 @@ class ReportJob(BaseModel):
     report_id: str | None = None
     processing_status: str | None = None
     report_document_id: str | None = None
+    attempts: int = 1  # how many times this window has been requested (FATAL reports are requested again)
 
     def dump(self) -> dict[str, object]:
         return self.model_dump(mode="json")

@@ -35,6 +35,14 @@ class Settings(BaseModel):
     kms_key_id: str | None = None
     access_token_secret_prefix: str = "spapi-lake/access-token/"  # noqa: S105 - a name prefix, not a secret
     amazon_sandbox: bool = False
+    ledger_table: str = "spapi-lake-report-ledger"
+    targets_table: str = "spapi-lake-catalog-targets"
+    report_plan_parameter: str = "/spapi-lake/report-plan"
+    notifications_queue_arn: str | None = None
+    land_report_state_machine_arn: str | None = None
+    fatal_cooldown_s: float = 1800.0  # a FATAL report is requested again after this long...
+    fatal_max_attempts: int = 3  # ...this many times in all, then recorded FAILED
+    reconcile_after_s: float = 900.0  # a report with no notification for this long is looked up by reconcile
 
     def spapi_endpoint(self, region: str) -> str:
         if self.spapi_endpoint_override:
@@ -54,6 +62,14 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: str) -> Set
         "kms_key_id": "RAW_KMS_KEY_ID",
         "access_token_secret_prefix": "ACCESS_TOKEN_SECRET_PREFIX",  # pragma: allowlist secret
         "amazon_sandbox": "SPAPI_AMAZON_SANDBOX",
+        "ledger_table": "LEDGER_TABLE",
+        "targets_table": "TARGETS_TABLE",
+        "report_plan_parameter": "REPORT_PLAN_PARAMETER",
+        "notifications_queue_arn": "NOTIFICATIONS_QUEUE_ARN",
+        "land_report_state_machine_arn": "LAND_REPORT_STATE_MACHINE_ARN",
+        "fatal_cooldown_s": "FATAL_COOLDOWN_SECONDS",
+        "fatal_max_attempts": "FATAL_MAX_ATTEMPTS",
+        "reconcile_after_s": "RECONCILE_AFTER_SECONDS",
     }
     values: dict[str, str] = {field: env[var] for field, var in names.items() if env.get(var)}
     values.update(overrides)

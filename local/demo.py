@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 from local.pipeline import (
     dataset_for,
     ground_truth_rows,
+    invoke,
+    landed_manifests,
     publish_duckdb,
-    report_jobs,
     run_curation,
-    run_report_workflows,
+    run_state_machine,
+    settle_reports,
 )
 from local.query import connect_lake
 from local.stack import LocalStack
@@ -55,16 +57,23 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
             say("   local Spark       ready")
         ground_truth: dict[str, int] = {}
         with stage("ingest", timings):
+            subscribed = invoke("subscribe")["subscribed"]
+            say(f"   subscribed {len(subscribed)} accounts to their notifications (SQS: {stack.resources.queue_arn})")
+            requested = run_state_machine(stack, "request_reports")
+            say(f"   RequestReports: {requested['count']} reports requested (report plan x accounts x marketplaces)")
+            ledger = settle_reports(stack, progress=lambda line: say(f"   - {line}"))
+            manifests = landed_manifests(stack)
+            say(f"   {len(manifests)} documents in the raw zone ({sum(m.bytes for m in manifests) / 1e6:.1f} MB)")
+            run_state_machine(stack, "catalog_and_listings")
+            fetched = landed_manifests(stack)
+            catalog_counts = {name: sum(m.rows for m in fetched if m.report_type == name)
+                              for name in ("catalog_items", "listings_items")}  # fmt: skip
+            say(f"   CatalogAndListings: {catalog_counts['catalog_items']} catalog items and "
+                f"{catalog_counts['listings_items']} listings items landed as JSON lines")  # fmt: skip
             for report_type in DEMO_REPORT_TYPES:
-                jobs = report_jobs(stack, report_type)
-                say(f"   {report_type}: {len(jobs)} reports through the report_to_raw state machine")
-                results = run_report_workflows(stack, jobs, progress=lambda m: say(f"   - {m}"))
-                landed = [r for r in results if r.status == "SUCCEEDED" and r.output.get("landed")]
-                failed = [r for r in results if r.status != "SUCCEEDED"]
-                if failed:
-                    raise DemoFailedError(f"{len(failed)} report workflows failed: {[r.output for r in failed]}")
+                landed = [m for m in manifests if m.report_type == report_type]
                 dataset = dataset_for(report_type)
-                ground_truth[dataset] = ground_truth_rows(stack, [r.report_id for r in landed if r.report_id])
+                ground_truth[dataset] = ground_truth_rows(stack, [m.report_id for m in landed])
                 datasets[dataset] = {"raw_objects": len(landed)}
         with stage("curate", timings):
             for dataset, counts in datasets.items():
@@ -104,6 +113,8 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
         "demo": "spapi-lake",
         "ok": True,
         "stage_seconds": timings,
+        "ledger": ledger,
+        "catalog": catalog_counts,
         "datasets": datasets,
         "outputs": {
             "duckdb": str(out_dir / "spapi_lake.duckdb"),

@@ -117,6 +117,9 @@ class LocalAws:
 
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines from moto's server
+        # moto's ASL interpreter logs every caught Task error with its whole parse tree; failures that matter end
+        # the execution, and the runner reports them with the execution's error and cause.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

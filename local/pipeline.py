@@ -5,21 +5,19 @@ The demo and the end-to-end tests call these same functions.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
 
 from ingestion_lambdas import aws
-from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services import wiring
 from lake_formation import registry
+from lake_formation.raw_zone import MANIFEST_PREFIX, ManifestEntry
 from local.moto_runtime import JOB_RUN_ERRORS
-from local.provision import CURATION_JOB
+from local.provision import CURATION_JOB, function_name
 from local.query import catalog_views, connect_lake, export_tables
 
 if TYPE_CHECKING:
@@ -34,66 +32,85 @@ def _quiet(_: str) -> None:
     return None
 
 
-@dataclass
-class ExecutionResult:
-    job: ReportJob
-    status: str  # SUCCEEDED, FAILED, ...
-    output: dict[str, Any]
-
-    @property
-    def report_id(self) -> str | None:
-        return self.output.get("report_id") if self.output else None
-
-
-def report_jobs(stack: LocalStack, report_type: str, poll_seconds: int = 1) -> list[ReportJob]:
-    """One job per (account, marketplace) of the sandbox's demo world whose kind (seller, vendor) can request it."""
-    assert stack.sandbox is not None  # noqa: S101
-    kind = registry.dataset_for_report(report_type).source.account_kind
-    return [
-        ReportJob(account_id=a["account_id"], report_type=report_type, marketplace_id=m, poll_seconds=poll_seconds)
-        for a in stack.sandbox.info()["accounts"]
-        if a["kind"] == kind
-        for m in a["marketplace_ids"]
-    ]
+def invoke(function: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Invoke one of the pipeline's Lambda functions (by handler name) as AWS would, and return its result."""
+    response = aws.client("lambda").invoke(
+        FunctionName=function_name(function), Payload=json.dumps(event or {}).encode()
+    )
+    result = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError"):
+        raise RuntimeError(f"{function} failed: {result.get('errorType')}: {result.get('errorMessage')}")
+    return dict(result)
 
 
-def execution_name(job: ReportJob, requested_at: datetime) -> str:
-    """Deterministic per (job, request time): starting the same request twice starts one execution."""
-    natural = f"{job.account_id}|{job.marketplace_id}|{job.report_type}|{requested_at.isoformat()}"
-    return f"{job.report_type[:40]}-{hashlib.sha256(natural.encode()).hexdigest()[:24]}"
-
-
-def run_report_workflows(
-    stack: LocalStack, jobs: list[ReportJob], progress: Progress = _quiet, timeout_s: float = 300
-) -> list[ExecutionResult]:
+def run_state_machine(
+    stack: LocalStack, name: str, payload: dict[str, Any] | None = None, timeout_s: float = 300
+) -> Any:
+    """Start one of the pipeline's state machines, wait for it, and return its output (or raise with its error)."""
     assert stack.resources is not None  # noqa: S101
     sfn = aws.client("stepfunctions")
-    arn = stack.resources.state_machines["report_to_raw"]
-    now = datetime.now(UTC)
-    started = {
-        sfn.start_execution(stateMachineArn=arn, name=execution_name(job, now), input=json.dumps(job.dump()))[
-            "executionArn"
-        ]: job
-        for job in jobs
-    }
-    results: dict[str, ExecutionResult] = {}
+    arn = sfn.start_execution(
+        stateMachineArn=stack.resources.state_machines[name],
+        name=f"{name.replace('_', '-')}-{int(time.time() * 1000)}",
+        input=json.dumps(payload or {}),
+    )["executionArn"]
     deadline = time.monotonic() + timeout_s
-    while len(results) < len(started):
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{len(started) - len(results)} report workflows still running after {timeout_s}s")
-        for execution_arn, job in started.items():
-            if execution_arn in results:
-                continue
-            described = sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                output = json.loads(described.get("output") or "{}")
-                results[execution_arn] = ExecutionResult(job, described["status"], output)
-                progress(
-                    f"{job.report_type} {job.account_id}/{job.marketplace_id}: {described['status']}"
-                    + (f", {output['landed']['rows']} rows landed" if output.get("landed") else "")
-                )
-        time.sleep(0.3)
-    return list(results.values())
+            raise TimeoutError(f"{name} still running after {timeout_s}s")
+        time.sleep(0.2)
+    if described["status"] != "SUCCEEDED":
+        raise RuntimeError(f"{name} ended {described['status']}: {described.get('error')} {described.get('cause')}")
+    return json.loads(described.get("output") or "{}")
+
+
+def ledger_summary() -> dict[str, int]:
+    """Counts per ledger state: requested (all entries), landed, no_data, failed, and pending (not yet terminal)."""
+    counts = {"requested": 0, "landed": 0, "no_data": 0, "failed": 0, "pending": 0}
+    for entry in wiring.ledger().entries():
+        counts["requested"] += 1
+        key = {"LANDED": "landed", "NO_DATA": "no_data", "FAILED": "failed"}.get(entry.status, "pending")
+        counts[key] += 1
+    return counts
+
+
+def settle_reports(
+    stack: LocalStack, progress: Progress = _quiet, timeout_s: float = 240, reconcile_every_s: float = 5.0
+) -> dict[str, int]:
+    """Let notifications land the requested reports, running reconcile as its schedule would (it also lands the
+    settlements Amazon generates), until every ledger entry is terminal."""
+    deadline = time.monotonic() + timeout_s
+    last_reconcile, last_line = 0.0, ""
+    while True:
+        if time.monotonic() - last_reconcile >= reconcile_every_s:
+            invoke("reconcile")
+            last_reconcile = time.monotonic()
+        if (summary := ledger_summary()) and (line := _summary_line(summary)) != last_line:
+            progress(line)
+            last_line = line
+        if summary["requested"] and not summary["pending"]:
+            return summary
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"reports still pending after {timeout_s}s: {summary}")
+        time.sleep(0.5)
+
+
+def _summary_line(summary: dict[str, int]) -> str:
+    return (
+        f"ledger: {summary['requested']} requested, {summary['landed']} landed, {summary['no_data']} no data, "
+        f"{summary['failed']} failed, {summary['pending']} pending"
+    )
+
+
+def landed_manifests(stack: LocalStack) -> list[ManifestEntry]:
+    """Every manifest entry in the raw zone."""
+    assert stack.resources is not None  # noqa: S101
+    s3, entries = aws.client("s3"), []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.resources.raw_bucket, Prefix=MANIFEST_PREFIX):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=stack.resources.raw_bucket, Key=item["Key"])["Body"].read()
+            entries.append(ManifestEntry.model_validate_json(body))
+    return entries
 
 
 def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> dict[str, Any]:

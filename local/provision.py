@@ -16,14 +16,24 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_MACHINES = ROOT / "ingestion_lambdas" / "statemachines"
-FUNCTIONS = {  # ASL substitution key → (function name, handler)
-    "CreateReportFunctionArn": ("spapi-lake-create-report", "ingestion_lambdas.handlers.create_report.lambda_handler"),
-    "GetReportStatusFunctionArn": (
-        "spapi-lake-get-report-status",
-        "ingestion_lambdas.handlers.get_report_status.lambda_handler",
-    ),
-    "LandReportFunctionArn": ("spapi-lake-land-report", "ingestion_lambdas.handlers.land_report.lambda_handler"),
-}
+REPORT_PLAN = ROOT / "cloudformation" / "report-plan.json"
+HANDLERS = ("subscribe", "plan_reports", "request_report", "process_notifications", "land_report", "reconcile",
+            "plan_catalog", "fetch_batch")  # fmt: skip
+
+
+def function_name(handler: str) -> str:
+    return "spapi-lake-" + handler.replace("_", "-")
+
+
+def substitution_key(handler: str) -> str:
+    """ASL DefinitionSubstitutions key, e.g. land_report → LandReportFunctionArn (as in the CloudFormation template)."""
+    return "".join(part.title() for part in handler.split("_")) + "FunctionArn"
+
+
+def state_machine_name(asl: Path) -> str:
+    return "spapi-lake-" + asl.name.removesuffix(".asl.json").replace("_", "-")
+
+
 CURATION_JOB = "spapi-lake-curate-reports"
 
 
@@ -37,7 +47,11 @@ class LocalResources:
     accounts_parameter: str = "/spapi-lake/accounts"
     notifications_queue: str = "spapi-lake-notifications"
     ledger_table: str = "spapi-lake-report-ledger"
+    targets_table: str = "spapi-lake-catalog-targets"
+    report_plan_parameter: str = "/spapi-lake/report-plan"
     kms_key_id: str = ""
+    queue_url: str = ""
+    queue_arn: str = ""
     state_machines: dict[str, str] = field(default_factory=dict)
 
     def environment(self, sandbox: RunningSandbox) -> dict[str, str]:
@@ -50,6 +64,14 @@ class LocalResources:
             "ACCOUNTS_PARAMETER": self.accounts_parameter,
             "RAW_BUCKET": self.raw_bucket,
             "RAW_KMS_KEY_ID": self.kms_key_id,
+            "LEDGER_TABLE": self.ledger_table,
+            "TARGETS_TABLE": self.targets_table,
+            "REPORT_PLAN_PARAMETER": self.report_plan_parameter,
+            "NOTIFICATIONS_QUEUE_ARN": self.queue_arn,
+            "LAND_REPORT_STATE_MACHINE_ARN": self.state_machines["land_report"],
+            # The sandbox's clock runs fast: reconcile and FATAL retries follow it.
+            "RECONCILE_AFTER_SECONDS": "10",
+            "FATAL_COOLDOWN_SECONDS": "3",
         }
 
 
@@ -98,13 +120,9 @@ def provision(sandbox: RunningSandbox, resources: LocalResources | None = None) 
             | {"refresh_token_secret_id": secret_id}
         )
     ssm.put_parameter(Name=res.accounts_parameter, Type="String", Value=json.dumps(accounts))
+    ssm.put_parameter(Name=res.report_plan_parameter, Type="String", Value=REPORT_PLAN.read_text(encoding="utf-8"))
     _queues(res)
-    aws.client("dynamodb").create_table(
-        TableName=res.ledger_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "report_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "report_id", "KeyType": "HASH"}],
-    )
+    _tables(res)
     _functions_and_state_machines(res)
     _glue(res)
     return res
@@ -114,9 +132,44 @@ def _queues(res: LocalResources) -> None:
     sqs = aws.client("sqs")
     dlq = sqs.create_queue(QueueName=f"{res.notifications_queue}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.create_queue(
+    res.queue_url = sqs.create_queue(
         QueueName=res.notifications_queue,
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})},
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+            "VisibilityTimeout": "5",  # offline: a failed record comes back quickly
+        },
+    )["QueueUrl"]
+    res.queue_arn = sqs.get_queue_attributes(QueueUrl=res.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+
+
+def _tables(res: LocalResources) -> None:
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName=res.ledger_table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "request_key", "AttributeType": "S"},
+            {"AttributeName": "report_id", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "request_key", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "report_id-index",
+                "KeySchema": [{"AttributeName": "report_id", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    dynamodb.create_table(
+        TableName=res.targets_table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "scope", "AttributeType": "S"},
+            {"AttributeName": "target", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "scope", "KeyType": "HASH"}, {"AttributeName": "target", "KeyType": "RANGE"}],
     )
 
 
@@ -135,21 +188,20 @@ def _functions_and_state_machines(res: LocalResources) -> None:
     role_arn = iam.create_role(RoleName="spapi-lake-local", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     code = _placeholder_zip()
     arns: dict[str, str] = {}
-    for key, (name, handler) in FUNCTIONS.items():
-        arns[key] = lam.create_function(
-            FunctionName=name,
+    for handler in HANDLERS:
+        arns[substitution_key(handler)] = lam.create_function(
+            FunctionName=function_name(handler),
             Runtime="python3.11",
             Role=role_arn,
-            Handler=handler,
+            Handler=f"ingestion_lambdas.handlers.{handler}.lambda_handler",
             Code={"ZipFile": code},
             Timeout=900,
             MemorySize=512,
         )["FunctionArn"]
     for path in sorted(STATE_MACHINES.glob("*.asl.json")):
-        name = "spapi-lake-" + path.name.removesuffix(".asl.json").replace("_", "-")
         definition = render_definition(path, arns)
         res.state_machines[path.name.removesuffix(".asl.json")] = sfn.create_state_machine(
-            name=name, definition=definition, roleArn=role_arn
+            name=state_machine_name(path), definition=definition, roleArn=role_arn
         )["stateMachineArn"]
 
 

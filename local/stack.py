@@ -6,8 +6,9 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from local.event_sources import SqsEventSource
 from local.moto_runtime import LocalAws
-from local.provision import LocalResources, provision
+from local.provision import LocalResources, function_name, provision
 from local.spark import local_spark
 from sandbox.app import SandboxConfig
 from sandbox.server import RunningSandbox, start_in_thread
@@ -24,6 +25,7 @@ class LocalStack:
     aws: LocalAws = field(default_factory=LocalAws)
     sandbox: RunningSandbox | None = None
     resources: LocalResources | None = None
+    notifications: SqsEventSource | None = None
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -40,11 +42,18 @@ class LocalStack:
         self.resources = provision(self.sandbox)
         # The handlers run in this process: give them the environment CloudFormation gives the Lambda functions.
         os.environ.update(self.resources.environment(self.sandbox))
+        # On AWS an event source mapping feeds the queue to the notifications function; here this thread does.
+        self.notifications = SqsEventSource(
+            self.resources.queue_url, self.resources.queue_arn, function_name("process_notifications")
+        )
+        self.notifications.start()
 
     def spark(self) -> SparkSession:
         return local_spark(self.aws.endpoint)
 
     def stop(self) -> None:
+        if self.notifications is not None:
+            self.notifications.stop()
         if self.sandbox is not None:
             self.sandbox.stop()
         self.aws.stop()

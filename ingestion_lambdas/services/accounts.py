@@ -88,6 +88,10 @@ class SpApiClients:
         raw = self._ssm.get(self.settings.accounts_parameter, transform="json", max_age=PARAMETER_MAX_AGE_S)
         return {a.account_id: a for a in TypeAdapter(list[Account]).validate_python(raw)}
 
+    def parameter(self, name: str) -> Any:
+        """A JSON parameter from Parameter Store (cached for PARAMETER_MAX_AGE_S)."""
+        return self._ssm.get(name, transform="json", max_age=PARAMETER_MAX_AGE_S)
+
     def account(self, account_id: str) -> Account:
         try:
             return self.accounts()[account_id]

@@ -8,17 +8,25 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.s3.transfer import TransferConfig
+from pydantic import BaseModel
 
+from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services.ledger import Status  # noqa: TC001 - a pydantic field type
 from ingestion_lambdas.spapi.documents import open_report_document
-from ingestion_lambdas.spapi.errors import ReportFailedError, ReportNotReadyError
+from ingestion_lambdas.spapi.errors import ReportFailedError, ReportNotReadyError, UnknownReportError
 from lake_formation.raw_zone import ManifestEntry, raw_key
 
 if TYPE_CHECKING:
-    from ingestion_lambdas.events import ReportJob
+    from collections.abc import Callable
+
     from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.services.ledger import Ledger, LedgerEntry
+    from ingestion_lambdas.settings import Settings
     from ingestion_lambdas.spapi.documents import DocumentStream
 
 logger = logging.getLogger(__name__)
+TSV = "text/tab-separated-values; charset=utf-8"
+JSON = "application/json"
 # 8 MiB parts, uploaded one at a time while the next is decoded; at most two parts held in memory (s3transfer's
 # default of ten would hold 80 MiB of a non-seekable stream): memory stays flat whatever the document size.
 TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=1)
@@ -37,7 +45,7 @@ class ReportLanding:
             return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
         return {"ServerSideEncryption": "aws:kms"}
 
-    def upload(self, stream: DocumentStream, key: str, report_id: str) -> None:
+    def upload(self, stream: DocumentStream, key: str, report_id: str, content_type: str = TSV) -> None:
         """Stream a document into the raw zone as UTF-8: an S3 multipart upload of 8 MiB parts, one at a time.
         A download that fails verification raises mid-upload, and boto3 aborts the multipart upload."""
         self.s3.upload_fileobj(
@@ -47,7 +55,7 @@ class ReportLanding:
             Config=TRANSFER,
             ExtraArgs={
                 **self._encryption(),
-                "ContentType": "text/tab-separated-values; charset=utf-8",
+                "ContentType": content_type,
                 "Metadata": {"report-id": report_id, "source-charset": stream.source_charset},
             },
         )
@@ -70,12 +78,17 @@ class ReportLanding:
             raise ReportFailedError(
                 f"report {report.report_id} ended {report.processing_status}", code=report.processing_status
             )
-        key = raw_key(
-            report.report_type, job.marketplace_id, report.data_start_time or report.created_time, report.report_id
-        )
         ingested_at = datetime.now(UTC)
         with open_report_document(api, report.report_document_id, self.clients.session) as stream:
-            self.upload(stream, key, report.report_id)
+            is_json = stream.peek(1) == b"{"
+            key = raw_key(
+                report.report_type,
+                job.marketplace_id,
+                report.data_start_time or report.created_time,
+                report.report_id,
+                "json" if is_json else "tsv",
+            )
+            self.upload(stream, key, report.report_id, JSON if is_json else TSV)
         landed = ManifestEntry(
             report_id=report.report_id,
             report_type=report.report_type,
@@ -85,9 +98,9 @@ class ReportLanding:
             key=key,
             source_charset=stream.source_charset,
             bytes=stream.bytes_out,
-            rows=max(stream.line_count - 1, 0),
+            rows=0 if is_json else max(stream.line_count - 1, 0),  # JSON documents: counted at curation
             sha256=stream.sha256,
-            header=stream.first_line.split("\t"),
+            header=[] if is_json else stream.first_line.split("\t"),
             ingested_at=ingested_at,
             data_start_time=report.data_start_time,
             data_end_time=report.data_end_time,
@@ -113,3 +126,62 @@ class ReportLanding:
             )
         )
         return landed
+
+
+class LandingOutcome(BaseModel):
+    """What happened to a finished report: the LandReport state machine's output."""
+
+    report_id: str
+    status: Status
+    key: str | None = None
+    rows: int | None = None
+    sha256: str | None = None
+
+
+class ReportSettlement:
+    """Takes a report SP-API has finished to its terminal ledger state: LANDED (object + manifest), NO_DATA
+    (CANCELLED), or FATAL with its error document (requested again after a cooldown), FAILED after the last try."""
+
+    def __init__(
+        self,
+        landing: ReportLanding,
+        ledger: Ledger,
+        settings: Settings,
+        on_landed: Callable[[LedgerEntry, ManifestEntry], None] | None = None,
+    ) -> None:
+        self.landing = landing
+        self.ledger = ledger
+        self.settings = settings
+        self.on_landed = on_landed
+
+    def settle(self, report_id: str) -> LandingOutcome:
+        entry = self.ledger.by_report_id(report_id)
+        if entry is None:
+            raise UnknownReportError(f"report {report_id} is not in the ledger")
+        if entry.terminal:  # a duplicate notification, or reconcile racing a notification: nothing to do twice
+            return LandingOutcome(report_id=report_id, status=entry.status, key=entry.raw_key, rows=entry.rows)
+        job = ReportJob(account_id=entry.account_id, report_type=entry.report_type,
+                        marketplace_id=entry.marketplace_id, report_id=report_id)  # fmt: skip
+        try:
+            landed = self.landing.land(job)
+        except ReportFailedError as failed:
+            if failed.code == "CANCELLED":
+                self.ledger.settle(entry, "NO_DATA")
+                return LandingOutcome(report_id=report_id, status="NO_DATA")
+            status: Status = "FATAL" if entry.attempts < self.settings.fatal_max_attempts else "FAILED"
+            self.ledger.settle(entry, status, error=self._error_document(entry.account_id, report_id))
+            return LandingOutcome(report_id=report_id, status=status)
+        if self.on_landed is not None:
+            self.on_landed(entry, landed)
+        self.ledger.settle(entry, "LANDED", raw_key=landed.key, rows=landed.rows, sha256=landed.sha256)
+        return LandingOutcome(report_id=report_id, status="LANDED", key=landed.key, rows=landed.rows,
+                              sha256=landed.sha256)  # fmt: skip
+
+    def _error_document(self, account_id: str, report_id: str) -> str:
+        """A FATAL report's error document (small JSON), kept in the ledger for whoever looks at the failure."""
+        api = self.landing.clients.reports(account_id)
+        report = api.get_report(report_id)
+        if report.report_document_id is None:
+            return "FATAL without an error document"
+        with open_report_document(api, report.report_document_id, self.landing.clients.session) as stream:
+            return stream.read(4000).decode("utf-8", errors="replace")

@@ -1,4 +1,4 @@
-"""Request a report and follow its processing status."""
+"""Request a report (or adopt one SP-API already has) and record it in the ledger; follow its status."""
 
 from __future__ import annotations
 
@@ -7,11 +7,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ingestion_lambdas.events import ReportJob
     from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.services.ledger import Ledger
 
 
 class ReportRequests:
-    def __init__(self, clients: SpApiClients) -> None:
+    def __init__(self, clients: SpApiClients, ledger: Ledger | None = None) -> None:
         self.clients = clients
+        self.ledger = ledger
+
+    def request(self, job: ReportJob) -> ReportJob:
+        """createReport unless the plan found a reusable report, then the ledger entry (REQUESTED)."""
+        if job.report_id is None:
+            job = self.create(job)
+        if self.ledger is not None:
+            self.ledger.record_request(job, str(job.report_id), job.attempts)
+        return job
 
     def create(self, job: ReportJob) -> ReportJob:
         """createReport for the job's window; returns the job with its reportId."""

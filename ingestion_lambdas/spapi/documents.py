@@ -103,6 +103,12 @@ class DocumentStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def peek(self, size: int = 1) -> bytes:
+        """The next bytes of output without consuming them (e.g. to tell a JSON document from a flat file)."""
+        while self._offset >= len(self._buffer) and not self._finished:
+            self._buffer, self._offset = self._next_output(), 0
+        return self._buffer[self._offset : self._offset + size]
+
     def read(self, size: int | None = -1) -> bytes:
         """Exactly `size` bytes unless the document ends first. S3 multipart uploads cut parts with one read each, and
         every part but the last must be at least 5 MiB, so short reads are not allowed here."""

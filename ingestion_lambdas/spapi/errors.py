@@ -68,3 +68,7 @@ class TruncatedDownloadError(SpApiError):
 
 class DocumentUrlRefusedError(TruncatedDownloadError):
     """The document's pre-signed URL was refused (typically expired: they last five minutes)."""
+
+
+class UnknownReportError(SpApiError):
+    """A notification or request names a report this pipeline did not request (not in the ledger)."""

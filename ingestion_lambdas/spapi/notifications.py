@@ -28,6 +28,11 @@ class Destination(ApiModel):
     name: str
     resource: dict[str, object]
 
+    @property
+    def queue_arn(self) -> str | None:
+        sqs = self.resource.get("sqs")
+        return str(sqs.get("arn")) if isinstance(sqs, dict) else None
+
 
 class Subscription(ApiModel):
     subscription_id: str = Field(alias="subscriptionId")

@@ -1,0 +1,27 @@
+"""Lambda: catalog and listings batches from the targets table (CatalogAndListings state machine, first state)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from ingestion_lambdas.services import wiring
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="spapi-lake")
+catalog = wiring.catalog()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    account_ids = event.get("account_ids") or [
+        a.account_id for a in wiring.clients().accounts().values() if a.kind == "seller"
+    ]
+    batches = catalog.plan(list(account_ids))
+    return {
+        "asin_batches": [b.model_dump() for b in batches if b.kind == "ASIN"],
+        "sku_batches": [b.model_dump() for b in batches if b.kind == "SKU"],
+    }

@@ -1,0 +1,20 @@
+"""Lambda (scheduled): land what notifications missed, and the reports Amazon generates on its own."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from ingestion_lambdas.services import wiring
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="spapi-lake")
+reconciler = wiring.reconciler()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    return dict(reconciler.sweep())

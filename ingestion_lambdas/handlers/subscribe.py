@@ -1,0 +1,23 @@
+"""Lambda: subscribe every account to its notifications, delivered to the pipeline's queue (idempotent)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from ingestion_lambdas.services import wiring
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger(service="spapi-lake")
+subscriber = wiring.subscriber()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
+    queue_arn = event.get("queue_arn") or wiring.settings().notifications_queue_arn
+    if not queue_arn:
+        raise ValueError("no queue ARN: set NOTIFICATIONS_QUEUE_ARN or pass queue_arn")
+    return {"subscribed": subscriber.subscribe_all(str(queue_arn))}

@@ -1,0 +1,87 @@
+"""Notifications: subscribing every account (idempotently), and routing what arrives on the queue.
+
+REPORT_PROCESSING_FINISHED starts the LandReport execution named after the reportId, so a duplicated notification
+starts nothing new. A listings notification refreshes that SKU in the raw zone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.services.catalog_listings import CatalogAndListings
+    from ingestion_lambdas.services.ledger import Ledger
+
+logger = logging.getLogger(__name__)
+REPORT_FINISHED = "REPORT_PROCESSING_FINISHED"
+LISTINGS_TYPES = ("LISTINGS_ITEM_STATUS_CHANGE", "LISTINGS_ITEM_ISSUES_CHANGE")
+SUBSCRIPTIONS = {"seller": (REPORT_FINISHED, *LISTINGS_TYPES), "vendor": (REPORT_FINISHED,)}
+DESTINATION_NAME = "spapi-lake"
+
+
+class Subscriber:
+    def __init__(self, clients: SpApiClients) -> None:
+        self.clients = clients
+
+    def subscribe_all(self, queue_arn: str) -> dict[str, list[str]]:
+        """One SQS destination per region (reused if it exists) and every account's subscriptions."""
+        destinations: dict[str, str] = {}
+        subscribed: dict[str, list[str]] = {}
+        for account in self.clients.accounts().values():
+            api = self.clients.notifications(account.account_id)
+            if account.region not in destinations:
+                existing = [d for d in api.destinations() if d.queue_arn == queue_arn]
+                destination = existing[0] if existing else api.create_destination(DESTINATION_NAME, queue_arn)
+                destinations[account.region] = destination.destination_id
+            for notification_type in SUBSCRIPTIONS[account.kind]:
+                api.ensure_subscription(notification_type, destinations[account.region])
+            subscribed[account.account_id] = list(SUBSCRIPTIONS[account.kind])
+        return subscribed
+
+
+def _field(body: dict[str, Any], name: str) -> Any:
+    """LISTINGS_ITEM_* notifications spell their keys in PascalCase, the others in camelCase."""
+    return body.get(name, body.get(name[0].upper() + name[1:]))
+
+
+class NotificationRouter:
+    def __init__(self, sfn: Any, land_state_machine_arn: str, ledger: Ledger, catalog: CatalogAndListings) -> None:
+        self.sfn = sfn
+        self.land_state_machine_arn = land_state_machine_arn
+        self.ledger = ledger
+        self.catalog = catalog
+
+    def route(self, body: dict[str, Any]) -> str:
+        """Act on one notification; returns what was done. Raises on anything it cannot act on (the message is
+        then retried and, in the end, kept in the dead-letter queue)."""
+        kind = str(_field(body, "notificationType") or "")
+        payload = _field(body, "payload") or {}
+        if kind == REPORT_FINISHED:
+            return self._report_finished(payload["reportProcessingFinishedNotification"])
+        if kind.removesuffix("D") in LISTINGS_TYPES:
+            self.catalog.refresh_listing(payload["SellerId"], payload["Sku"], payload["MarketplaceId"])
+            return "listing refreshed"
+        raise ValueError(f"unexpected notification type {kind!r}")
+
+    def _report_finished(self, finished: dict[str, Any]) -> str:
+        report_id = str(finished["reportId"])
+        if self.ledger.by_report_id(report_id) is None:
+            logger.info("report %s (%s) was not requested by this pipeline", report_id, finished.get("reportType"))
+            return "not ours"
+        return start_landing(self.sfn, self.land_state_machine_arn, f"land-{report_id}", report_id)
+
+
+def start_landing(sfn: Any, state_machine_arn: str, name: str, report_id: str) -> str:
+    """Start LandReport under a name made of natural ids: the same name twice starts one execution."""
+    try:
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps({"report_id": report_id}))
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        return "duplicate"
+    return "landing started"

@@ -1,0 +1,136 @@
+"""Which reports to request: the report plan (Parameter Store) × accounts × marketplaces × day-aligned UTC windows,
+minus what the ledger already has, plus the restatement look-back, reusing reports SP-API already has in flight."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services.ledger import request_key
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.services.ledger import Ledger, LedgerEntry
+    from ingestion_lambdas.settings import Settings
+    from ingestion_lambdas.spapi.reports import Report
+
+REUSABLE = frozenset({"IN_QUEUE", "IN_PROGRESS", "DONE"})
+
+
+class PlannedReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    report_type: str
+    account_kind: Literal["seller", "vendor"] = "seller"
+    window_days: int = 1  # day-aligned UTC windows of this many days
+    restatement_days: int = 0  # windows ending this recently are requested again (Amazon restates them)
+    snapshot: bool = False  # a point-in-time report (listings, inventory): one request per day, no window
+    report_options: dict[str, str] = {}
+    marketplace_ids: list[str] | None = None  # default: every marketplace of the account
+
+
+class ReportPlan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lookback_days: int = 30
+    restate_after_hours: float = 12.0  # a restated window is re-requested at most this often
+    poll_seconds: int = 60
+    reports: list[PlannedReport]
+
+
+def windows(planned: PlannedReport, now: datetime, lookback_days: int) -> list[tuple[datetime, datetime]]:
+    """Day-aligned UTC windows covering the look-back up to the start of today (complete days only)."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if planned.snapshot:
+        return [(today, today)]
+    start, spans = today - timedelta(days=lookback_days), []
+    while start < today:
+        end = min(start + timedelta(days=planned.window_days), today)
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+class ReportPlanner:
+    def __init__(
+        self, clients: SpApiClients, ledger: Ledger, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.clients = clients
+        self.ledger = ledger
+        self.settings = settings
+        self._clock = clock
+
+    def plan(self) -> list[ReportJob]:
+        """Every report request that is due now, each with a reusable reportId where SP-API already has one."""
+        plan = ReportPlan.model_validate(self.clients.parameter(self.settings.report_plan_parameter))
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        new, repeated = [], []
+        for account in self.clients.accounts().values():
+            for planned in plan.reports:
+                if planned.account_kind != account.kind:
+                    continue
+                for marketplace_id in planned.marketplace_ids or account.marketplace_ids:
+                    if marketplace_id not in account.marketplace_ids:
+                        continue
+                    for start, end in windows(planned, now, plan.lookback_days):
+                        job = ReportJob(
+                            account_id=account.account_id,
+                            report_type=planned.report_type,
+                            marketplace_id=marketplace_id,
+                            data_start_time=start,
+                            data_end_time=end,
+                            report_options=planned.report_options,
+                            poll_seconds=plan.poll_seconds,
+                        )
+                        entry = self.ledger.get(request_key(job))
+                        if entry is None:
+                            new.append(job)
+                        elif (again := self._again(job, entry, planned, plan, now)) is not None:
+                            repeated.append(again)
+        return self._reuse_in_flight(new) + repeated
+
+    def _again(
+        self, job: ReportJob, entry: LedgerEntry, planned: PlannedReport, plan: ReportPlan, now: datetime
+    ) -> ReportJob | None:
+        """A window the ledger has: requested again if FATAL after the cooldown, or if Amazon restates it."""
+        age_s = now.timestamp() - entry.updated_at
+        if entry.status == "FATAL":
+            if entry.attempts < self.settings.fatal_max_attempts and age_s >= self.settings.fatal_cooldown_s:
+                return job.model_copy(update={"attempts": entry.attempts + 1})
+            return None
+        restated = job.data_end_time is not None and job.data_end_time >= now - timedelta(days=planned.restatement_days)
+        if entry.terminal and planned.restatement_days and restated and age_s >= plan.restate_after_hours * 3600:
+            return job
+        return None
+
+    def _reuse_in_flight(self, jobs: list[ReportJob]) -> list[ReportJob]:
+        """For windows the ledger has never seen (e.g. a run that crashed after createReport), one getReports per
+        (account, report type): a report SP-API has in queue, in progress or done for the very same window is reused
+        instead of requested again (getReports allows one call every 45 s)."""
+        found: dict[tuple[str, str], list[Report]] = {}
+        reused = []
+        for job in jobs:
+            key = (job.account_id, job.report_type)
+            if key not in found:
+                since = datetime.fromtimestamp(self._clock(), UTC) - timedelta(days=1)
+                found[key] = list(
+                    self.clients.reports(job.account_id).list_reports([job.report_type], created_since=since)
+                )
+            match = next((r for r in found[key] if _same_request(r, job)), None)
+            reused.append(job.model_copy(update={"report_id": match.report_id}) if match else job)
+        return reused
+
+
+def _same_request(report: Report, job: ReportJob) -> bool:
+    return (
+        report.processing_status in REUSABLE
+        and report.marketplace_ids == [job.marketplace_id]
+        and report.data_start_time == job.data_start_time
+        and report.data_end_time == job.data_end_time
+    )

@@ -1,0 +1,89 @@
+"""The reconciliation sweep (scheduled): what notifications should have done and did not.
+
+- A REQUESTED report with no notification for `reconcile_after_s` is looked up with getReport; if SP-API has
+  finished it, LandReport starts. A lost notification, or a landing that crashed before the ledger was updated,
+  is repaired here.
+- Reports Amazon generates on its own (settlements) are found with getReports and landed: there is no notification
+  for a report nobody requested.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services.ledger import request_key
+from ingestion_lambdas.services.notifications import start_landing
+from ingestion_lambdas.spapi.reports import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.services.ledger import Ledger
+    from ingestion_lambdas.settings import Settings
+
+SCHEDULED_REPORT_TYPES = ("GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",)
+
+
+class Reconciler:
+    def __init__(
+        self,
+        clients: SpApiClients,
+        ledger: Ledger,
+        sfn: Any,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clients = clients
+        self.ledger = ledger
+        self.sfn = sfn
+        self.settings = settings
+        self._clock = clock
+
+    @property
+    def _arn(self) -> str:
+        if not self.settings.land_report_state_machine_arn:
+            raise ValueError("LAND_REPORT_STATE_MACHINE_ARN is not set")
+        return self.settings.land_report_state_machine_arn
+
+    def sweep(self, discover_days: int = 30) -> dict[str, int]:
+        now = self._clock()
+        counts = {"checked": 0, "landing_started": 0, "discovered": 0}
+        for entry in self.ledger.entries():
+            if entry.status != "REQUESTED" or now - entry.updated_at < self.settings.reconcile_after_s:
+                continue
+            counts["checked"] += 1
+            report = self.clients.reports(entry.account_id).get_report(str(entry.report_id))
+            if report.processing_status in TERMINAL_STATUSES:
+                name = f"reconcile-{entry.report_id}-{int(now)}"
+                counts["landing_started"] += (
+                    start_landing(self.sfn, self._arn, name, str(entry.report_id)) != "duplicate"
+                )
+        counts["discovered"] = self._discover(datetime.fromtimestamp(now, UTC) - timedelta(days=discover_days))
+        return counts
+
+    def _discover(self, since: datetime) -> int:
+        discovered = 0
+        for account in self.clients.accounts().values():
+            if account.kind != "seller":
+                continue
+            reports = self.clients.reports(account.account_id).list_reports(
+                list(SCHEDULED_REPORT_TYPES), processing_statuses=["DONE"], created_since=since
+            )
+            for report in reports:
+                job = ReportJob(
+                    account_id=account.account_id,
+                    report_type=report.report_type,
+                    marketplace_id=report.marketplace_ids[0],
+                    data_start_time=report.data_start_time,
+                    data_end_time=report.data_end_time,
+                    report_id=report.report_id,
+                )
+                if self.ledger.get(request_key(job)) is None:
+                    self.ledger.record_request(job, report.report_id)
+                    start_landing(self.sfn, self._arn, f"land-{report.report_id}", report.report_id)
+                    discovered += 1
+        return discovered

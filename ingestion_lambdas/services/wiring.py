@@ -1,0 +1,76 @@
+"""Services built from the environment, once per cold start: what every handler module calls at import."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING
+
+from ingestion_lambdas import aws
+from ingestion_lambdas.services.accounts import SpApiClients
+from ingestion_lambdas.services.catalog_listings import CatalogAndListings
+from ingestion_lambdas.services.landing import ReportLanding, ReportSettlement
+from ingestion_lambdas.services.ledger import Ledger, LedgerEntry
+from ingestion_lambdas.services.notifications import NotificationRouter, Subscriber
+from ingestion_lambdas.services.plan import ReportPlanner
+from ingestion_lambdas.services.reconcile import Reconciler
+from ingestion_lambdas.services.report_requests import ReportRequests
+from ingestion_lambdas.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from lake_formation.raw_zone import ManifestEntry
+
+LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
+
+
+@cache
+def settings() -> Settings:
+    return load_settings()
+
+
+@cache
+def clients() -> SpApiClients:
+    return SpApiClients.from_settings(settings())
+
+
+@cache
+def ledger() -> Ledger:
+    return Ledger(aws.resource("dynamodb"), settings().ledger_table)
+
+
+def catalog() -> CatalogAndListings:
+    s = settings()
+    return CatalogAndListings(clients(), aws.resource("dynamodb"), s.targets_table, aws.client("s3"), s.raw_bucket,
+                              s.kms_key_id)  # fmt: skip
+
+
+def planner() -> ReportPlanner:
+    return ReportPlanner(clients(), ledger(), settings())
+
+
+def report_requests() -> ReportRequests:
+    return ReportRequests(clients(), ledger())
+
+
+def settlement() -> ReportSettlement:
+    s = settings()
+    landing = ReportLanding(clients(), aws.client("s3"), s.raw_bucket, s.kms_key_id)
+    targets = catalog()
+
+    def register_targets(entry: LedgerEntry, landed: ManifestEntry) -> None:
+        if entry.report_type == LISTINGS_REPORT:
+            targets.register_from_listings_report(entry.account_id, entry.marketplace_id, landed.key)
+
+    return ReportSettlement(landing, ledger(), s, on_landed=register_targets)
+
+
+def router() -> NotificationRouter:
+    return NotificationRouter(aws.client("stepfunctions"), str(settings().land_report_state_machine_arn), ledger(),
+                              catalog())  # fmt: skip
+
+
+def subscriber() -> Subscriber:
+    return Subscriber(clients())
+
+
+def reconciler() -> Reconciler:
+    return Reconciler(clients(), ledger(), aws.client("stepfunctions"), settings())
