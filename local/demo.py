@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 from local.pipeline import (
     dataset_for,
     ground_truth_rows,
-    invoke,
+    ingest,
     landed_manifests,
     publish_duckdb,
     run_curation,
     run_state_machine,
-    settle_reports,
 )
 from local.query import connect_lake
 from local.stack import LocalStack
@@ -57,11 +56,10 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
             say("   local Spark       ready")
         ground_truth: dict[str, int] = {}
         with stage("ingest", timings):
-            subscribed = invoke("subscribe")["subscribed"]
-            say(f"   subscribed {len(subscribed)} accounts to their notifications (SQS: {stack.resources.queue_arn})")
-            requested = run_state_machine(stack, "request_reports")
-            say(f"   RequestReports: {requested['count']} reports requested (report plan x accounts x marketplaces)")
-            ledger = settle_reports(stack, progress=lambda line: say(f"   - {line}"))
+            ingested = ingest(stack, progress=lambda line: say(f"   - {line}"))
+            ledger = ingested["ledger"]
+            say(f"   {len(ingested['subscribed'])} accounts subscribed to notifications; RequestReports asked for "
+                f"{ingested['requested']} reports; reconcile found the settlements Amazon generated")  # fmt: skip
             manifests = landed_manifests(stack)
             say(f"   {len(manifests)} documents in the raw zone ({sum(m.bytes for m in manifests) / 1e6:.1f} MB)")
             run_state_machine(stack, "catalog_and_listings")

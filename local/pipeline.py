@@ -64,6 +64,14 @@ def run_state_machine(
     return json.loads(described.get("output") or "{}")
 
 
+def ingest(stack: LocalStack, progress: Progress = _quiet) -> dict[str, Any]:
+    """Subscribe, run RequestReports, and let notifications and reconcile land everything. Running it again
+    requests only what is new (the ledger has the rest)."""
+    subscribed = invoke("subscribe")["subscribed"]
+    requested = run_state_machine(stack, "request_reports")
+    return {"subscribed": subscribed, "requested": requested["count"], "ledger": settle_reports(stack, progress)}
+
+
 def ledger_summary() -> dict[str, int]:
     """Counts per ledger state: requested (all entries), landed, no_data, failed, and pending (not yet terminal)."""
     counts = {"requested": 0, "landed": 0, "no_data": 0, "failed": 0, "pending": 0}

@@ -70,7 +70,7 @@ class LocalResources:
             "NOTIFICATIONS_QUEUE_ARN": self.queue_arn,
             "LAND_REPORT_STATE_MACHINE_ARN": self.state_machines["land_report"],
             # The sandbox's clock runs fast: reconcile and FATAL retries follow it.
-            "RECONCILE_AFTER_SECONDS": "10",
+            "RECONCILE_AFTER_SECONDS": "4",
             "FATAL_COOLDOWN_SECONDS": "3",
         }
 

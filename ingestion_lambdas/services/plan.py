@@ -98,13 +98,10 @@ class ReportPlanner:
     def _again(
         self, job: ReportJob, entry: LedgerEntry, planned: PlannedReport, plan: ReportPlan, now: datetime
     ) -> ReportJob | None:
-        """A window the ledger has: requested again if FATAL after the cooldown, or if Amazon restates it."""
-        age_s = now.timestamp() - entry.updated_at
-        if entry.status == "FATAL":
-            if entry.attempts < self.settings.fatal_max_attempts and age_s >= self.settings.fatal_cooldown_s:
-                return job.model_copy(update={"attempts": entry.attempts + 1})
-            return None
+        """A window the ledger has is requested again only when Amazon restates it (FATAL reports are requested
+        again by reconcile)."""
         restated = job.data_end_time is not None and job.data_end_time >= now - timedelta(days=planned.restatement_days)
+        age_s = now.timestamp() - entry.updated_at
         if entry.terminal and planned.restatement_days and restated and age_s >= plan.restate_after_hours * 3600:
             return job
         return None

@@ -3,6 +3,8 @@
 - A REQUESTED report with no notification for `reconcile_after_s` is looked up with getReport; if SP-API has
   finished it, LandReport starts. A lost notification, or a landing that crashed before the ledger was updated,
   is repaired here.
+- A FATAL report is requested again once its cooldown has passed (the ledger entry then tracks the new report);
+  after `fatal_max_attempts` tries, landing records it FAILED.
 - Reports Amazon generates on its own (settlements) are found with getReports and landed: there is no notification
   for a report nobody requested.
 """
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ingestion_lambdas.events import ReportJob
 from ingestion_lambdas.services.ledger import request_key
 from ingestion_lambdas.services.notifications import start_landing
+from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.spapi.reports import TERMINAL_STATUSES
 
 if TYPE_CHECKING:
@@ -38,6 +41,7 @@ class Reconciler:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clients = clients
+        self.requests = ReportRequests(clients, ledger)
         self.ledger = ledger
         self.sfn = sfn
         self.settings = settings
@@ -51,8 +55,17 @@ class Reconciler:
 
     def sweep(self, discover_days: int = 30) -> dict[str, int]:
         now = self._clock()
-        counts = {"checked": 0, "landing_started": 0, "discovered": 0}
+        counts = {"checked": 0, "landing_started": 0, "requested_again": 0, "discovered": 0}
         for entry in self.ledger.entries():
+            if entry.status == "FATAL" and now - entry.updated_at >= self.settings.fatal_cooldown_s:
+                job = ReportJob(
+                    account_id=entry.account_id, report_type=entry.report_type, marketplace_id=entry.marketplace_id,
+                    data_start_time=entry.data_start_time, data_end_time=entry.data_end_time,
+                    report_options=entry.report_options, attempts=entry.attempts + 1,
+                )  # fmt: skip
+                self.requests.request(job)
+                counts["requested_again"] += 1
+                continue
             if entry.status != "REQUESTED" or now - entry.updated_at < self.settings.reconcile_after_s:
                 continue
             counts["checked"] += 1

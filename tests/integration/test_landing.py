@@ -4,12 +4,14 @@ import hashlib
 import importlib
 import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.events import ReportJob
+from ingestion_lambdas.services import wiring
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.landing import ReportLanding
 from ingestion_lambdas.services.report_requests import ReportRequests
@@ -20,9 +22,14 @@ from sandbox.faults import Faults
 
 
 def finished_job(stack, account_id: str, marketplace_id: str) -> ReportJob:
-    service = ReportRequests(SpApiClients.from_settings(load_settings()))
-    job = service.create(
-        ReportJob(account_id=account_id, report_type="GET_MERCHANT_LISTINGS_ALL_DATA", marketplace_id=marketplace_id)
+    service = ReportRequests(SpApiClients.from_settings(load_settings()), wiring.ledger())
+    job = service.request(
+        ReportJob(
+            account_id=account_id,
+            report_type="GET_MERCHANT_LISTINGS_ALL_DATA",
+            marketplace_id=marketplace_id,
+            data_start_time=datetime.now(UTC),
+        )  # a window of its own: its own ledger entry
     )
     for _ in range(100):
         job = service.refresh_status(job)
@@ -42,25 +49,26 @@ def test_land_report_handler_stores_a_cp1252_document_as_utf8_with_its_manifest(
     # WHEN the Lambda handler lands it (state-machine input shape); importing it is its cold start, after the
     # offline stack has set the environment CloudFormation would give the function
     land_report = importlib.import_module("ingestion_lambdas.handlers.land_report")
-    result = land_report.lambda_handler(job.dump(), LambdaContext("spapi-lake-land-report"))
+    result = land_report.lambda_handler({"report_id": job.report_id}, LambdaContext("spapi-lake-land-report"))
+    assert result["status"] == "LANDED" and wiring.ledger().by_report_id(job.report_id).status == "LANDED"
     # THEN the raw object is UTF-8, KMS-encrypted, at its deterministic key, and the manifest describes it
     s3 = aws.client("s3")
     stored = s3.get_object(Bucket=stack.resources.raw_bucket, Key=result["key"])
     body = stored["Body"].read()
-    assert result["key"] == (
-        f"spapi/GET_MERCHANT_LISTINGS_ALL_DATA/marketplace_id=A1PA6795UKMFR9/"
-        f"dt={result['data_start_time'][:10]}/{job.report_id}.tsv"
-    )
-    assert stored["ServerSideEncryption"] == "aws:kms"
-    assert result["rows"] == truth(stack, job.report_id)["rows"] == len(body.decode("utf-8").splitlines()) - 1
-    assert result["source_charset"] == "cp1252"
-    assert result["sha256"] == hashlib.sha256(body).hexdigest()
     manifest = json.loads(
         s3.get_object(
             Bucket=stack.resources.raw_bucket,
             Key=f"spapi/_manifests/GET_MERCHANT_LISTINGS_ALL_DATA/{job.report_id}.json",
         )["Body"].read()
     )
+    assert result["key"] == (
+        f"spapi/GET_MERCHANT_LISTINGS_ALL_DATA/marketplace_id=A1PA6795UKMFR9/"
+        f"dt={job.data_start_time.date().isoformat()}/{job.report_id}.tsv"
+    )
+    assert stored["ServerSideEncryption"] == "aws:kms"
+    assert result["rows"] == truth(stack, job.report_id)["rows"] == len(body.decode("utf-8").splitlines()) - 1
+    assert manifest["source_charset"] == "cp1252"
+    assert result["sha256"] == manifest["sha256"] == hashlib.sha256(body).hexdigest()
     assert manifest["rows"] == result["rows"] and manifest["header"][3] == "seller-sku"
 
 
