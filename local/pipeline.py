@@ -72,16 +72,6 @@ def ingest(stack: LocalStack, progress: Progress = _quiet) -> dict[str, Any]:
     return {"subscribed": subscribed, "requested": requested["count"], "ledger": settle_reports(stack, progress)}
 
 
-def ledger_summary() -> dict[str, int]:
-    """Counts per ledger state: requested (all entries), landed, no_data, failed, and pending (not yet terminal)."""
-    counts = {"requested": 0, "landed": 0, "no_data": 0, "failed": 0, "pending": 0}
-    for entry in wiring.ledger().entries():
-        counts["requested"] += 1
-        key = {"LANDED": "landed", "NO_DATA": "no_data", "FAILED": "failed"}.get(entry.status, "pending")
-        counts[key] += 1
-    return counts
-
-
 def settle_reports(
     stack: LocalStack, progress: Progress = _quiet, timeout_s: float = 240, reconcile_every_s: float = 5.0
 ) -> dict[str, int]:
@@ -93,7 +83,7 @@ def settle_reports(
         if time.monotonic() - last_reconcile >= reconcile_every_s:
             invoke("reconcile")
             last_reconcile = time.monotonic()
-        if (summary := ledger_summary()) and (line := _summary_line(summary)) != last_line:
+        if (summary := wiring.ledger().summary()) and (line := _summary_line(summary)) != last_line:
             progress(line)
             last_line = line
         if summary["requested"] and not summary["pending"]:

@@ -117,9 +117,9 @@ class Ledger:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def summary(self) -> dict[str, int]:
-        counts = {"requested": 0, "landed": 0, "no_data": 0, "failed": 0, "fatal_retrying": 0}
-        names = {"REQUESTED": "requested", "LANDED": "landed", "NO_DATA": "no_data", "FAILED": "failed",
-                 "FATAL": "fatal_retrying"}  # fmt: skip
+        """requested (every entry), landed, no_data, failed, and pending (not yet in a terminal state)."""
+        counts = {"requested": 0, "landed": 0, "no_data": 0, "failed": 0, "pending": 0}
         for entry in self.entries():
-            counts[names[entry.status]] += 1
+            counts["requested"] += 1
+            counts[entry.status.lower() if entry.terminal else "pending"] += 1
         return counts
