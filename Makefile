@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
-.PHONY: setup demo test test-unit test-integration e2e lint typecheck pr sandbox clean bench
+.PHONY: setup demo test test-unit test-integration e2e lint typecheck pr sandbox clean bench deploy
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -53,6 +53,10 @@ sandbox: setup
 
 bench: setup
 	@for b in $(wildcard bench/*.py); do $(PY) $$b || exit 1; done
+
+deploy: setup  # make deploy ARTIFACTS_BUCKET=my-bucket [PREFIX=spapi-lake] [ACCOUNTS=accounts.json]
+	@$(VENV)/bin/spapi-lake deploy --artifacts-bucket $(ARTIFACTS_BUCKET) --prefix $(or $(PREFIX),spapi-lake) \
+		$(if $(ACCOUNTS),--accounts $(ACCOUNTS))
 
 clean:
 	rm -rf out spark-warehouse metastore_db derby.log .pytest_cache .mypy_cache .ruff_cache

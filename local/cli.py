@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from local.prerequisites import PrerequisiteError
 from sandbox.faults import FAULTS, Faults, FaultSpecError
@@ -29,6 +30,10 @@ def _parser() -> argparse.ArgumentParser:
         help=f"fault spec, e.g. server_error=0.05,truncated_document; known: {', '.join(sorted(FAULTS))}",
     )
     serve.add_argument("--no-rate-limits", action="store_true", help="serve every call (benchmarks)")
+    deploy = commands.add_parser("deploy", help="package and deploy the stacks to AWS (your credentials and region)")
+    deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
+    deploy.add_argument("--prefix", default="spapi-lake")
+    deploy.add_argument("--accounts", type=Path, help="JSON account registry (see the README)")
     return parser
 
 
@@ -52,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
                 faults=Faults.parse(args.faults, args.seed),
             )
             serve_forever(config, args.host, args.port)
+        elif args.command == "deploy":
+            from local.deploy import deploy  # noqa: PLC0415
+
+            for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts).items():
+                print(f"{key}: {value}")
     except (PortInUseError, PrerequisiteError, FaultSpecError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

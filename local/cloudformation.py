@@ -23,7 +23,7 @@ def load(name: str) -> dict[str, Any]:
     template, problems = decode_str((TEMPLATES / name).read_text(encoding="utf-8"))
     if problems or template is None:
         raise ValueError(f"{name}: {problems}")
-    return json.loads(json.dumps(template))  # plain dicts and lists
+    return dict(json.loads(json.dumps(template)))  # plain dicts and lists
 
 
 def packaged(name: str) -> str:

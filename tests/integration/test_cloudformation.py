@@ -9,6 +9,7 @@ from moto.stepfunctions.models import stepfunctions_backends
 
 from ingestion_lambdas import aws
 from local.cloudformation import ROOT, load, packaged
+from local.deploy import build_package
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's defaults
 PREFIX = "cfntest"
@@ -90,3 +91,11 @@ def test_state_machines_get_the_asl_files_with_function_arns_substituted(deploye
     assert {e for r in task["Retry"] for e in r["ErrorEquals"]} >= {"SpApiThrottledError", "TruncatedDownloadError"}
     assert {f"{PREFIX}-request-reports", f"{PREFIX}-catalog-and-listings"} <= set(machines)
     assert not any("${" in text for text in machines.values())
+
+
+def test_the_lambda_package_holds_every_handler_and_the_raw_zone_contract(tmp_path):
+    package = build_package(tmp_path / "lambda.zip", with_dependencies=False)
+    names = set(zipfile.ZipFile(package).namelist())
+    handlers = {f"ingestion_lambdas/handlers/{p.name}" for p in (ROOT / "ingestion_lambdas" / "handlers").glob("*.py")}
+    assert handlers <= names and "lake_formation/raw_zone.py" in names
+    assert not any("__pycache__" in name for name in names)
