@@ -26,7 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider  # noqa: E402
+from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, RefreshTokenAuth  # noqa: E402
 from ingestion_lambdas.spapi.catalog import SEARCH_CATALOG_ITEMS, CatalogItemsApi  # noqa: E402
 from ingestion_lambdas.spapi.listings import GET_LISTINGS_ITEM, ListingsItemsApi  # noqa: E402
 from ingestion_lambdas.spapi.rate_limit import RateLimiter  # noqa: E402
@@ -36,17 +36,6 @@ from ingestion_lambdas.spapi.transport import Transport  # noqa: E402
 WORKERS = 4
 ACCOUNT = "demo-seller-na"
 US = "ATVPDKIKX0DER"
-
-
-class Auth:
-    def __init__(self, provider: LwaTokenProvider, refresh_token: str) -> None:
-        self.provider, self.refresh_token = provider, refresh_token
-
-    def token(self) -> str:
-        return self.provider.access_token(self.refresh_token)
-
-    def invalidate(self, token: str) -> None:
-        self.provider.invalidate(token)
 
 
 def run(calls: int, work) -> float:  # noqa: ANN001 - a callable of the call index
@@ -79,8 +68,10 @@ def main() -> None:
 
         session.hooks["response"].append(record)
         provider = LwaTokenProvider(info["lwa_endpoint"], LwaCredentials(info["client_id"], info["client_secret"]))
-        transport = Transport(info["spapi_endpoint"], Auth(provider, account["refresh_token"]), RateLimiter(),
-                              (ACCOUNT, account["region"]), session=session)  # fmt: skip
+        auth = RefreshTokenAuth(provider, account["refresh_token"])
+        transport = Transport(
+            info["spapi_endpoint"], auth, RateLimiter(), (ACCOUNT, account["region"]), session=session
+        )
         reports, catalog = ReportsApi(transport), CatalogItemsApi(transport)
         listings = ListingsItemsApi(transport)
         # Inputs, fetched before the measured windows (other operations, other buckets).

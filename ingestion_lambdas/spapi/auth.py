@@ -178,3 +178,21 @@ def _lwa_error(response: requests.Response) -> str:
         return str(response.json().get("error", f"http_{response.status_code}"))
     except ValueError:
         return f"http_{response.status_code}"
+
+
+class RefreshTokenAuth:
+    """The token source of one selling-partner authorization whose refresh token is at hand (scripts, benchmarks,
+    tests); Lambdas read theirs by reference from Secrets Manager instead (services.accounts)."""
+
+    def __init__(self, provider: LwaTokenProvider, refresh_token: str) -> None:
+        self.provider = provider
+        self._refresh_token = refresh_token
+
+    def __repr__(self) -> str:
+        return "RefreshTokenAuth(refresh_token=***)"
+
+    def token(self) -> str:
+        return self.provider.access_token(self._refresh_token)
+
+    def invalidate(self, token: str) -> None:
+        self.provider.invalidate(token)

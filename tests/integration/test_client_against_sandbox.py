@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 import requests
 
-from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider
+from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, RefreshTokenAuth
 from ingestion_lambdas.spapi.documents import open_document, open_report_document
 from ingestion_lambdas.spapi.errors import (
     DocumentUrlRefusedError,
@@ -22,17 +22,6 @@ from ingestion_lambdas.spapi.transport import Transport
 from sandbox.faults import Faults
 
 
-class AccountAuth:
-    def __init__(self, provider: LwaTokenProvider, refresh_token: str) -> None:
-        self.provider, self.refresh_token = provider, refresh_token
-
-    def token(self) -> str:
-        return self.provider.access_token(self.refresh_token)
-
-    def invalidate(self, token: str) -> None:
-        self.provider.invalidate(token)
-
-
 def client_for(running, account_index: int = 0, secret: str | None = None, **transport):
     info = running.info()
     provider = LwaTokenProvider(
@@ -41,7 +30,7 @@ def client_for(running, account_index: int = 0, secret: str | None = None, **tra
     account = info["accounts"][account_index]
     transport = Transport(
         info["spapi_endpoint"],
-        AccountAuth(provider, account["refresh_token"]),
+        RefreshTokenAuth(provider, account["refresh_token"]),
         RateLimiter(),
         (account["account_id"], account["region"]),
         **{"backoff_base_s": 0.01, "backoff_cap_s": 0.1, **transport},
