@@ -77,6 +77,15 @@ def _cells(header: tuple[str, ...], values: dict[str, str]) -> tuple[str, ...]:
     return tuple(values.get(column, "") for column in header)
 
 
+def _shipment_id(line: OrderLine) -> str:
+    """Short alphanumeric ids like Amazon's ("DHf2GPpHk"), unique per order line: base 36 of the order item id."""
+    number, digits = int(line.order_item_id), ""
+    while number:
+        number, rest = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rest] + digits
+    return f"D{digits}"
+
+
 def _address(line: OrderLine, country: str) -> tuple[str, str, str]:
     options = ADDRESSES[country]
     return options[int(line.order_item_id) % len(options)]
@@ -226,8 +235,8 @@ def render_fulfilled_shipments(world: World, request: ReportRequest) -> Rendered
         city, state, postal = _address(line, country)
         values = {
             "amazon-order-id": line.order_id,
-            "shipment-id": f"D{line.order_item_id[-8:]}k",
-            "shipment-item-id": f"D{line.order_item_id[-8:]}R",
+            "shipment-id": _shipment_id(line),
+            "shipment-item-id": _shipment_id(line) + "R",
             "amazon-order-item-id": line.order_item_id,
             "purchase-date": iso_time(line.purchased_at, request.marketplace_id),
             "payments-date": iso_time(line.shipped_at, request.marketplace_id),
@@ -294,7 +303,7 @@ def settlement_rows(settlement: Settlement, marketplace_id: str) -> list[tuple[s
             "transaction-type": item.transaction_type,
             "order-id": line.order_id,
             "adjustment-id": f"A{line.order_item_id}" if item.transaction_type == "Refund" else "",
-            "shipment-id": f"D{line.order_item_id[-8:]}k" if item.transaction_type == "Order" else "",
+            "shipment-id": _shipment_id(line) if item.transaction_type == "Order" else "",
             "marketplace-name": SALES_CHANNEL[country],
             "amount-type": item.amount_type,
             "amount-description": item.amount_description,

@@ -13,7 +13,7 @@ class UsagePlan:
     burst: int
 
 
-# From each operation's "Usage Plan" table in ../shared/spapi-models (see SPAPI-NOTES.md §2).
+# From each operation's "Usage Plan" table in contracts/spapi-models (see SPAPI-NOTES.md §2).
 USAGE_PLANS: dict[str, UsagePlan] = {
     "createReport": UsagePlan(0.0167, 15),
     "getReport": UsagePlan(2.0, 15),

@@ -1,4 +1,4 @@
-"""Check HTTP exchanges against Amazon's official SP-API models (Swagger 2.0) in ../shared/spapi-models.
+"""Check HTTP exchanges against Amazon's official SP-API models (Swagger 2.0) in contracts/spapi-models (a copy of ../shared/spapi-models).
 
 openapi-core does not read Swagger 2.0, so this follows ARCHITECTURE.md: paths, parameters and status codes are
 looked up in the model itself, and bodies are validated with jsonschema (Draft 4) against the response's schema plus
@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import requests
 
-MODELS = Path(__file__).resolve().parents[2] / "shared" / "spapi-models"
+MODELS = Path(__file__).resolve().parents[1] / "contracts" / "spapi-models"
 MODEL_FILES = (
     "reports_2021-06-30.json",
     "catalogItems_2022-04-01.json",

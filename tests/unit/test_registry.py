@@ -1,9 +1,12 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import yaml
 
 from lake_formation import registry, render
 from lake_formation.registry import Dataset
-from sandbox.report_types import MERCHANT_LISTINGS_HEADER, REPORT_TYPES
+from sandbox.report_types import MERCHANT_LISTINGS_HEADER, REPORT_TYPES, ReportRequest
+from sandbox.world import World
 
 
 def test_every_report_dataset_reads_a_report_the_sandbox_serves_to_the_same_account_kind():
@@ -50,3 +53,14 @@ def test_unknown_types_and_dangling_keys_are_rejected():
     spec["dedupe_key"] = ["nope"]
     with pytest.raises(ValueError, match="unknown columns"):
         Dataset.model_validate(spec)
+
+
+@pytest.mark.parametrize("table", [t for t, d in registry.load_all().items() if d.source.format == "tsv"])
+def test_every_flat_file_dataset_declares_exactly_the_real_header(table):
+    dataset = registry.dataset(table)
+    kind = REPORT_TYPES[dataset.source.report_type]
+    account = "demo-seller-na" if kind.account_kind == "seller" else "demo-vendor-na"
+    now = datetime.now(UTC)
+    header = kind.render(World(), ReportRequest(account, "ATVPDKIKX0DER", now - timedelta(days=20), now, {})).header
+    declared = [c.source for c in dataset.source_columns]
+    assert sorted(declared) == sorted(header) and len(declared) == len(header)
