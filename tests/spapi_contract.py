@@ -1,4 +1,4 @@
-"""Check HTTP exchanges against Amazon's official SP-API models (Swagger 2.0) in contracts/spapi-models (a copy of ../shared/spapi-models).
+"""Check HTTP exchanges against Amazon's official SP-API models (Swagger 2.0) in contracts/spapi-models.
 
 openapi-core does not read Swagger 2.0, so this follows ARCHITECTURE.md: paths, parameters and status codes are
 looked up in the model itself, and bodies are validated with jsonschema (Draft 4) against the response's schema plus
