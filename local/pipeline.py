@@ -14,7 +14,6 @@ import requests
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
-from lake_formation import registry
 from lake_formation.raw_zone import MANIFEST_PREFIX, ManifestEntry
 from local.moto_runtime import JOB_RUN_ERRORS
 from local.provision import CURATION_JOB, function_name
@@ -150,7 +149,3 @@ def publish_duckdb(stack: LocalStack, target: Path) -> tuple[Path, list[str]]:
     export_tables(con, stack.resources.database, tables, target)
     con.close()
     return target, tables
-
-
-def dataset_for(report_type: str) -> str:
-    return registry.dataset_for_report(report_type).table
