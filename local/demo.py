@@ -24,6 +24,23 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
+INSIGHTS = {  # what an analyst asks first, answered from the curated tables: title → (table, query)
+    "shipped orders per marketplace (last 30 days)": (
+        "orders",
+        """
+        SELECT marketplace_id, currency, count(DISTINCT amazon_order_id) AS orders, sum(quantity) AS units,
+               sum(item_price) AS sales
+        FROM orders WHERE order_status = 'Shipped' GROUP BY 1, 2 ORDER BY 1""",
+    ),
+    "settlement payouts": (
+        "settlements",
+        """
+        SELECT marketplace_id, settlement_id, CAST(settlement_start_date AS DATE) AS starts, total_amount, currency
+        FROM settlements WHERE transaction_type IS NULL ORDER BY 1, 3 LIMIT 6""",
+    ),
+}
+
+
 def curated_datasets() -> list[str]:
     """The datasets the curation job handles today: every flat-file report in the registry."""
     return [table for table, dataset in registry.load_all().items() if dataset.source.format == "tsv"]
@@ -106,10 +123,11 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
             for table in tables:
                 count = con.sql(f'SELECT count(*) FROM "{table}"').fetchone()
                 say(f"   {table}: {count[0] if count else 0} rows in {target}")
-                sample = con.sql(f"""SELECT marketplace_id, seller_sku, asin, price, quantity, opened_at, status
-                                     FROM "{table}" ORDER BY marketplace_id, seller_sku LIMIT 5""")
-                for line in str(sample).splitlines():
-                    say(f"     {line}")
+            for title, (table, sql) in INSIGHTS.items():
+                if table in tables:
+                    say(f"   {title}:")
+                    for line in str(con.sql(sql)).splitlines():
+                        say(f"     {line}")
             con.close()
     summary = {
         "demo": "spapi-lake",
