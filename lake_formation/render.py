@@ -91,3 +91,23 @@ def redshift_ddl(dataset: Dataset, schema: str) -> str:
 
 def _quote(text: str) -> str:
     return text.replace("'", "''")
+
+
+def expectations(dataset: Dataset) -> list[dict[str, Any]]:
+    """The column-level expectation suite of a curated batch, engine-neutral: great-expectations type names and
+    keyword arguments (the Glue job turns them into a suite). Every declared column exists, required columns are
+    never null, and the dedupe key is unique after deduplication."""
+    suite: list[dict[str, Any]] = [
+        {"type": "expect_column_to_exist", "kwargs": {"column": c.name}} for c in dataset.columns
+    ]
+    suite += [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": c.name}}
+        for c in dataset.columns
+        if not c.nullable
+    ]
+    if len(dataset.dedupe_key) == 1:
+        suite.append({"type": "expect_column_values_to_be_unique", "kwargs": {"column": dataset.dedupe_key[0]}})
+    else:
+        suite.append({"type": "expect_compound_columns_to_be_unique",
+                      "kwargs": {"column_list": list(dataset.dedupe_key), "ignore_row_if": "never"}})  # fmt: skip
+    return suite

@@ -22,6 +22,7 @@ from glue_jobs.common.catalog import register_partitions, register_table
 from glue_jobs.common.raw_zone import ProcessedLedger, landed_objects
 from glue_jobs.common.spark import get_spark
 from glue_jobs.common.spark_types import curated_schema
+from glue_jobs.common.validation import ValidationOutcome, validate
 from glue_jobs.curate_reports.transforms import LINE_COLUMNS, deduplicate, parse_flat_file
 from lake_formation import registry
 
@@ -150,6 +151,13 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
     if report["rows_read"] != report["curated"] + report["quarantined"] + report["deduplicated"]:
         raise RowAccountingError(json.dumps(report))
 
+    outcome = validate(dataset, merged.drop("_new"), config.run_id)
+    report["validation"] = {"success": outcome.success, "evaluated": outcome.evaluated, "failed": outcome.failed}
+    _publish_validation(s3, config, dataset.table, outcome)
+    if not outcome.success:  # nothing is published; the raw objects stay pending for the next run
+        report["status"] = "VALIDATION_FAILED"
+        return _publish_report(s3, config, report)
+
     if touched:
         merged.drop("_new").write.mode("overwrite").partitionBy(*dataset.partitions).parquet(location)
     if quarantined_count:
@@ -158,6 +166,23 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
     register_partitions(glue, config.database, dataset, location, touched)
     ledger.mark(pending, config.run_id)
     return _publish_report(s3, config, report)
+
+
+def _publish_validation(s3: Any, config: JobConfig, table: str, outcome: ValidationOutcome) -> None:
+    """The suite's results beside the run report, and its Data Docs (HTML) under _data_docs/<table>/."""
+    s3.put_object(
+        Bucket=config.curated_bucket,
+        Key=f"_runs/{table}/{config.run_id}.validation.json",
+        Body=json.dumps(outcome.results).encode(),
+        ContentType="application/json",
+    )
+    if outcome.docs_dir is None or not outcome.docs_dir.exists():
+        return
+    for path in outcome.docs_dir.rglob("*"):
+        if path.is_file():
+            kind = "text/html" if path.suffix == ".html" else "application/octet-stream"
+            key = f"_data_docs/{table}/{path.relative_to(outcome.docs_dir).as_posix()}"
+            s3.put_object(Bucket=config.curated_bucket, Key=key, Body=path.read_bytes(), ContentType=kind)
 
 
 def _publish_report(s3: Any, config: JobConfig, report: dict[str, Any]) -> dict[str, Any]:

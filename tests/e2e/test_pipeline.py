@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from glue_jobs.common.validation import ValidationOutcome
+from glue_jobs.curate_reports import job
 from ingestion_lambdas import aws
 from lake_formation.raw_zone import ManifestEntry, manifest_key, raw_key
 from local.pipeline import ingest, landed_manifests, publish_duckdb, run_curation
@@ -15,19 +17,19 @@ from sandbox.report_types import MERCHANT_LISTINGS_HEADER
 REPORT_TYPE = "GET_MERCHANT_LISTINGS_ALL_DATA"
 
 
-def land_bad_document(stack) -> tuple[ManifestEntry, str]:
+def land_bad_document(stack, report_id: str = "900000000001") -> tuple[ManifestEntry, str]:
     """A raw document with one good row and one line missing most of its columns, as if Amazon sent it."""
     good = "\t".join({"seller-sku": "BAD-FILE-SKU", "status": "Active"}.get(c, "") for c in MERCHANT_LISTINGS_HEADER)
     broken = "Broken line\twith three\tcells"
     body = "\n".join(["\t".join(MERCHANT_LISTINGS_HEADER), good, broken]) + "\n"
     now = datetime.now(UTC)
     entry = ManifestEntry(
-        report_id="900000000001",
+        report_id=report_id,
         report_type=REPORT_TYPE,
         account_id="demo-seller-na",
         marketplace_id="ATVPDKIKX0DER",
         bucket=stack.resources.raw_bucket,
-        key=raw_key(REPORT_TYPE, "ATVPDKIKX0DER", datetime(2020, 1, 1, tzinfo=UTC), "900000000001"),
+        key=raw_key(REPORT_TYPE, "ATVPDKIKX0DER", datetime(2020, 1, 1, tzinfo=UTC), report_id),
         source_charset="utf-8",
         bytes=len(body),
         rows=2,
@@ -113,3 +115,32 @@ def test_a_rerun_without_new_raw_data_writes_nothing(pipeline, stack):
     assert again["status"] == "NO_NEW_DATA" and again["rows_read"] == 0
     assert con.sql("SELECT count(*) FROM merchant_listings").fetchone()[0] == before
     assert json.dumps(again)  # the run report is plain JSON
+
+
+def test_the_run_keeps_its_validation_results_and_data_docs(pipeline, stack):
+    run = pipeline["run"]
+    assert run["validation"]["success"] and run["validation"]["failed"] == []
+    s3 = aws.client("s3")
+    results = s3.get_object(
+        Bucket=stack.resources.curated_bucket, Key=f"_runs/merchant_listings/{run['run_id']}.validation.json"
+    )
+    assert json.loads(results["Body"].read())["success"] is True
+    index = s3.get_object(Bucket=stack.resources.curated_bucket, Key="_data_docs/merchant_listings/index.html")
+    assert b"<html" in index["Body"].read().lower()
+
+
+def test_a_batch_that_fails_its_suite_is_not_published_and_is_curated_by_the_next_run(pipeline, stack, monkeypatch):
+    land_bad_document(stack, report_id="900000000002")
+    con = connect_lake(stack.aws.endpoint)
+    catalog_views(con, aws.client("glue"), stack.resources.database)
+    before = con.sql("SELECT count(*) FROM spapi_lake.merchant_listings").fetchone()[0]
+    failing = ValidationOutcome(
+        success=False, evaluated=3, failed=["expect_column_values_to_not_be_null(asin): 1 unexpected"]
+    )
+    monkeypatch.setattr(job, "validate", lambda *args, **kwargs: failing)
+    refused = run_curation(stack, "merchant_listings")
+    assert refused["status"] == "VALIDATION_FAILED" and refused["validation"]["failed"] == failing.failed
+    assert con.sql("SELECT count(*) FROM spapi_lake.merchant_listings").fetchone()[0] == before
+    monkeypatch.undo()
+    accepted = run_curation(stack, "merchant_listings")
+    assert accepted["status"] == "SUCCEEDED" and accepted["raw_objects"] == 1 and accepted["curated"] == 1
