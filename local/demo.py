@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lake_formation import registry
 from local.pipeline import (
+    download_prefix,
     ground_truth_rows,
     ingest,
     landed_manifests,
@@ -116,7 +117,13 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
                         f"{dataset}: sandbox generated {ground_truth[dataset]} rows, the lake accounts for "
                         f"{run['rows_read']} (curated + quarantined + deduplicated)"
                     )
-                say(f"   {dataset}: matches the sandbox's ground truth ({ground_truth[dataset]} rows generated)")
+                say(
+                    f"   {dataset}: matches the sandbox's ground truth ({ground_truth[dataset]} rows generated); "
+                    f"great-expectations suite: {run['validation']['evaluated']} expectations, "
+                    f"{'passed' if run['validation']['success'] else 'FAILED ' + str(run['validation']['failed'])}"
+                )
+            docs = download_prefix(stack.resources.curated_bucket, "_data_docs/", out_dir / "data_docs")
+            say(f"   Data Docs (validation results as HTML): {docs}/<dataset>/index.html")
         with stage("query", timings):
             target, tables = publish_duckdb(stack, out_dir / "spapi_lake.duckdb")
             con = connect_lake(stack.aws.endpoint, str(target))
@@ -139,6 +146,7 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
         "outputs": {
             "duckdb": str(out_dir / "spapi_lake.duckdb"),
             "curated": f"s3://{stack.resources.curated_bucket}/ (moto, gone after the demo)",
+            "data_docs": str(out_dir / "data_docs"),
         },
     }
     say(

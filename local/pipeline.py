@@ -149,3 +149,14 @@ def publish_duckdb(stack: LocalStack, target: Path) -> tuple[Path, list[str]]:
     export_tables(con, stack.resources.database, tables, target)
     con.close()
     return target, tables
+
+
+def download_prefix(bucket: str, prefix: str, target: Path) -> Path:
+    """Copy every object under an S3 prefix into a local folder (e.g. the Data Docs out of moto)."""
+    s3 = aws.client("s3")
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            path = target / item["Key"].removeprefix(prefix)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+    return target
