@@ -41,8 +41,11 @@ class Source(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["report", "api"]
-    report_type: str | None = None
-    format: Literal["tsv", "json"]
+    report_type: str | None = None  # for api sources: the raw-zone dataset name (catalog_items, listings_items)
+    format: Literal["tsv", "json", "jsonl"]
+    # json: the array of the document that holds one record per row; columns' sources are paths inside a record
+    # (e.g. salesByAsin.orderedProductSales.amount). jsonl: one record per line.
+    record_path: str | None = None
     account_kind: Literal["seller", "vendor"] = "seller"  # which selling-partner accounts can request it
 
 
@@ -97,10 +100,3 @@ def dataset(table: str) -> Dataset:
         return load_all()[table]
     except KeyError as err:
         raise KeyError(f"no dataset {table!r} in the schema registry ({sorted(load_all())})") from err
-
-
-def dataset_for_report(report_type: str) -> Dataset:
-    for candidate in load_all().values():
-        if candidate.source.report_type == report_type:
-            return candidate
-    raise KeyError(f"no dataset in the schema registry is sourced from {report_type}")

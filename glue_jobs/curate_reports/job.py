@@ -23,7 +23,7 @@ from glue_jobs.common.raw_zone import ProcessedLedger, landed_objects
 from glue_jobs.common.spark import get_spark
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.common.validation import ValidationOutcome, validate
-from glue_jobs.curate_reports.transforms import LINE_COLUMNS, deduplicate, parse_flat_file
+from glue_jobs.curate_reports.transforms import LINE_COLUMNS, deduplicate, parse_flat_file, parse_json_records
 from lake_formation import registry
 
 if TYPE_CHECKING:
@@ -67,13 +67,30 @@ def parse_args(argv: list[str]) -> JobConfig:
 
 def extract_lines(spark: SparkSession, objects: list[ManifestEntry]) -> DataFrame:
     """Every line of the given raw objects, with each object's lineage columns (LINE_COLUMNS)."""
-    lineage = spark.createDataFrame(
+    lines = spark.read.text([o.uri for o in objects]).withColumn("uri", F.input_file_name())
+    return lines.join(F.broadcast(_lineage(spark, objects)), "uri").select(*LINE_COLUMNS)
+
+
+def _lineage(spark: SparkSession, objects: list[ManifestEntry]) -> DataFrame:
+    return spark.createDataFrame(
         [(o.uri, o.report_id, o.key, o.marketplace_id, o.data_date, o.ingested_at) for o in objects],
         "uri string, report_id string, source_key string, marketplace_id string, data_date string, "
         "ingested_at timestamp",
     ).withColumn("data_date", F.to_date("data_date"))
-    lines = spark.read.text([o.uri for o in objects]).withColumn("uri", F.input_file_name())
-    return lines.join(F.broadcast(lineage), "uri").select(*LINE_COLUMNS)
+
+
+def extract_records(spark: SparkSession, objects: list[ManifestEntry], dataset: Dataset) -> DataFrame:
+    """One `record` struct per row of the given JSON documents (the array at record_path) or JSON-lines objects
+    (each line), every leaf read as text so values keep their written form; with each object's lineage."""
+    reader = spark.read.option("primitivesAsString", "true")
+    uris = [o.uri for o in objects]
+    if dataset.source.format == "json":
+        documents = reader.option("multiLine", "true").json(uris).withColumn("uri", F.input_file_name())
+        records = documents.select("uri", F.explode(F.col(str(dataset.source.record_path))).alias("record"))
+    else:
+        lines = reader.json(uris)
+        records = lines.select(F.struct(*lines.columns).alias("record"), F.input_file_name().alias("uri"))
+    return records.join(F.broadcast(_lineage(spark, objects)), "uri").drop("uri")
 
 
 def existing_partitions(
@@ -95,7 +112,7 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
     """Curate every landed, not-yet-curated object of the dataset. Returns the run report."""
     dataset = registry.dataset(config.dataset)
     if dataset.source.report_type is None:
-        raise ValueError(f"{dataset.table} is not sourced from a report")
+        raise ValueError(f"{dataset.table} names no raw-zone source")
     ledger = ProcessedLedger(s3, config.curated_bucket, dataset.table)
     done = ledger.processed()
     pending = [o for o in landed_objects(s3, config.raw_bucket, dataset.source.report_type) if o.report_id not in done]
@@ -116,12 +133,15 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
     if not pending:
         return _publish_report(s3, config, report)
 
-    by_header: dict[tuple[str, ...], list[ManifestEntry]] = defaultdict(list)
-    for item in pending:
-        by_header[tuple(item.header)].append(item)
-    batches = [
-        parse_flat_file(extract_lines(spark, items), list(header), dataset) for header, items in by_header.items()
-    ]
+    if dataset.source.format == "tsv":
+        by_header: dict[tuple[str, ...], list[ManifestEntry]] = defaultdict(list)
+        for item in pending:
+            by_header[tuple(item.header)].append(item)
+        batches = [
+            parse_flat_file(extract_lines(spark, items), list(header), dataset) for header, items in by_header.items()
+        ]
+    else:
+        batches = [parse_json_records(extract_records(spark, pending, dataset), dataset)]
     valid = _union([b.valid for b in batches]).localCheckpoint()
     quarantined = _union([b.quarantined for b in batches]).localCheckpoint()
     valid_count, quarantined_count = valid.count(), quarantined.count()

@@ -45,6 +45,7 @@ def _parse_timestamp(raw: SparkColumn) -> SparkColumn:
         F.to_timestamp(text, "yyyy-MM-dd HH:mm:ss z"),
         F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ssXXX"),
         F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"),
+        F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"),  # ISO with microseconds (our own JSON lines)
     )
 
 
@@ -116,6 +117,57 @@ def parse_flat_file(lines: DataFrame, header: list[str], dataset: Dataset) -> Pa
         *(expr.alias(name) for name, expr in typed.items()),
         F.array_compact(F.array(*rules)).alias("_rules"),
     )
+    return _split(checked, dataset, missing, extra)
+
+
+def parse_json_records(records: DataFrame, dataset: Dataset) -> ParsedBatch:
+    """Type JSON records (one struct column `record`, read with every leaf as text, plus the lineage columns of
+    LINE_COLUMNS but `value`) into rows, sending records that break a rule to quarantine. A path the batch's
+    documents do not have is a missing column (all null), reported like a flat file's missing column."""
+    available = _leaf_paths(records.schema["record"].dataType)
+    missing = [c.source for c in dataset.source_columns if c.source is not None and c.source not in available]
+    rules: list[SparkColumn] = []
+    typed: dict[str, SparkColumn] = {}
+    for column in dataset.columns:
+        if column.origin is not None:
+            typed[column.name] = F.col(column.origin).cast(spark_type(column.type))
+            continue
+        raw = (
+            _blank_to_null(F.expr(f"record.{column.source}").cast("string"))
+            if column.source in available
+            else F.lit(None).cast("string")
+        )
+        value, invalid = typed_value(column, raw)
+        typed[column.name] = value
+        rules.append(F.when(invalid, F.lit(f"invalid_{column.type}:{column.name}")))
+        if not column.nullable:
+            rules.append(F.when(raw.isNull(), F.lit(f"missing_required:{column.name}")))
+    lineage = [F.col(name).alias(f"_line_{name}") for name in LINE_COLUMNS[1:]]
+    checked = records.select(
+        *lineage,
+        F.to_json("record").alias("raw_line"),
+        *(expr.alias(name) for name, expr in typed.items()),
+        F.array_compact(F.array(*rules)).alias("_rules"),
+    )
+    return _split(checked, dataset, missing, [])
+
+
+def _leaf_paths(kind: object, prefix: str = "") -> set[str]:
+    """Every path a record has, as Spark SQL writes it: a.b.c, and a.list[0].c for the first element of arrays."""
+    from pyspark.sql.types import ArrayType, StructType  # noqa: PLC0415
+
+    if isinstance(kind, ArrayType):
+        return {prefix} | _leaf_paths(kind.elementType, f"{prefix}[0]")
+    if not isinstance(kind, StructType):
+        return {prefix}
+    paths: set[str] = set()
+    for field in kind.fields:
+        paths |= _leaf_paths(field.dataType, f"{prefix}.{field.name}" if prefix else field.name)
+    return paths
+
+
+def _split(checked: DataFrame, dataset: Dataset, missing: list[str], extra: list[str]) -> ParsedBatch:
+    """Rows without broken rules are valid (in the curated column order); the others go to quarantine."""
     ordered = [c.name for c in dataset.data_columns + dataset.partition_columns]
     valid = checked.filter(F.size("_rules") == 0).select(*ordered)
     quarantined = checked.filter(F.size("_rules") > 0).select(

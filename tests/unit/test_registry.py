@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,11 +8,13 @@ from lake_formation import registry, render
 from lake_formation.registry import Dataset
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER, REPORT_TYPES, ReportRequest
 from sandbox.world import World
+from tests.spapi_contract import MODELS
 
 
 def test_every_report_dataset_reads_a_report_the_sandbox_serves_to_the_same_account_kind():
     sources = [d.source for d in registry.load_all().values() if d.source.kind == "report"]
-    assert len({s.report_type for s in sources}) == len(sources)  # one dataset per report type
+    assert len({(s.report_type, s.record_path) for s in sources}) == len(sources)  # one dataset per grain
+    assert {s.report_type for s in sources} == set(REPORT_TYPES)  # every report the sandbox serves is curated
     for source in sources:
         assert source.report_type in REPORT_TYPES
         assert REPORT_TYPES[source.report_type].account_kind == source.account_kind
@@ -64,3 +67,17 @@ def test_every_flat_file_dataset_declares_exactly_the_real_header(table):
     header = kind.render(World(), ReportRequest(account, "ATVPDKIKX0DER", now - timedelta(days=20), now, {})).header
     declared = [c.source for c in dataset.source_columns]
     assert sorted(declared) == sorted(header) and len(declared) == len(header)
+
+
+@pytest.mark.parametrize("table", [t for t, d in registry.load_all().items() if d.source.format == "json"])
+def test_every_json_dataset_reads_paths_the_report_schema_declares(table):
+    dataset = registry.dataset(table)
+    schema = json.loads((MODELS / f"report-schema_{dataset.source.report_type}.json").read_text())
+    record = schema["properties"][dataset.source.record_path]["items"]
+
+    def has(node, parts):
+        node = schema["definitions"][node["$ref"].split("/")[-1]] if "$ref" in node else node
+        return not parts or (parts[0] in node.get("properties", {}) and has(node["properties"][parts[0]], parts[1:]))
+
+    for column in dataset.source_columns:
+        assert has(record, column.source.split(".")), f"{table}: {column.source} is not in the report schema"

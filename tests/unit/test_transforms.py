@@ -3,10 +3,11 @@ from decimal import Decimal
 
 import pytest
 from pyspark.sql import Row
+from pyspark.sql import functions as F  # noqa: N812
 from pyspark.testing import assertDataFrameEqual
 
 from glue_jobs.common.spark_types import curated_schema
-from glue_jobs.curate_reports.transforms import deduplicate, parse_flat_file
+from glue_jobs.curate_reports.transforms import deduplicate, parse_flat_file, parse_json_records
 from lake_formation import registry
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER
 
@@ -67,6 +68,8 @@ def test_valid_rows_are_typed_by_the_registry(spark):
         ("2024-07-17 11:43:27 BST", datetime(2024, 7, 17, 10, 43, 27)),  # British Summer Time, not Bangladesh
         ("2024-07-17 11:43:27 JST", datetime(2024, 7, 17, 2, 43, 27)),
         ("2024-07-17T11:43:27+00:00", datetime(2024, 7, 17, 11, 43, 27)),
+        ("2024-07-17T20:43:27+09:00", datetime(2024, 7, 17, 11, 43, 27)),  # fulfilled shipments in Japan
+        ("2024-07-17T11:43:27.250000+00:00", datetime(2024, 7, 17, 11, 43, 27, 250000)),
     ],
 )
 def test_marketplace_local_timestamps_become_utc(spark, stamp, utc):
@@ -125,3 +128,32 @@ def test_dedupe_keeps_the_latest_ingestion(spark):
             "seller_sku string, price decimal(18,2), report_id string",
         ),
     )
+
+
+def test_json_records_are_flattened_typed_and_bad_ones_quarantined(spark):
+    # GIVEN sales-and-traffic records as read from the document (every leaf as text), one with a broken number
+    dataset = registry.dataset("sales_and_traffic_by_date")
+    records = spark.createDataFrame(
+        [
+            ({"date": "2026-11-01", "salesByDate": {"unitsOrdered": "12", "orderedProductSales": {"amount": "219670.5",
+              "currencyCode": "JPY"}}, "trafficByDate": {"sessions": "140", "buyBoxPercentage": "97.5"}},),
+            ({"date": "2026-11-02", "salesByDate": {"unitsOrdered": "1x", "orderedProductSales": {"amount": "1",
+              "currencyCode": "JPY"}}, "trafficByDate": {"sessions": "3", "buyBoxPercentage": "90"}},),
+        ],
+        "record struct<date:string, salesByDate:struct<unitsOrdered:string, orderedProductSales:struct<amount:string,"
+        " currencyCode:string>>, trafficByDate:struct<sessions:string, buyBoxPercentage:string>>",
+    ).select(
+        "record", F.lit("r1").alias("report_id"), F.lit("k").alias("source_key"),
+        F.lit("A1VC38T7YXB528").alias("marketplace_id"), F.to_date(F.lit("2026-11-01")).alias("data_date"),
+        F.current_timestamp().alias("ingested_at"),
+    )  # fmt: skip
+    # WHEN they are parsed by the registry
+    batch = parse_json_records(records, dataset)
+    # THEN the good record is typed (no float rounding of a large yen amount), the bad one quarantined with its rule
+    (good,) = batch.valid.collect()
+    assert (good.date, good.units_ordered, good.ordered_product_sales) == (date(2026, 11, 1), 12, Decimal("219670.50"))
+    assert good.buy_box_percentage == 97.5 and good.window_date == date(2026, 11, 1)
+    (bad,) = batch.quarantined.collect()
+    assert bad.rules == "invalid_int:units_ordered" and '"unitsOrdered":"1x"' in bad.raw_line
+    # AND paths the documents do not carry are reported as missing columns
+    assert "salesByDate.unitsRefunded" in batch.missing_columns
