@@ -8,17 +8,19 @@ import requests
 
 from ingestion_lambdas import aws
 from lake_formation import registry
-from local.pipeline import ingest, landed_manifests, run_curation
+from local.pipeline import ingest, landed_manifests, run_curation, run_state_machine
 from local.query import catalog_views, connect_lake
 
 FLAT = [t for t, d in registry.load_all().items() if d.source.format == "tsv" and t != "merchant_listings"]
+JSON = [t for t, d in registry.load_all().items() if d.source.format != "tsv"]
 
 
 @pytest.fixture(scope="module")
 def curated(stack):
     ingest(stack)
+    run_state_machine(stack, "catalog_and_listings")
     stack.spark()
-    runs = {table: run_curation(stack, table) for table in FLAT}
+    runs = {table: run_curation(stack, table) for table in [*FLAT, *JSON, "merchant_listings"]}
     con = connect_lake(stack.aws.endpoint)
     catalog_views(con, aws.client("glue"), stack.resources.database)
     return runs, con
@@ -76,5 +78,45 @@ def test_the_japanese_shipments_extra_column_is_reported_not_lost(curated):
         con.sql(
             "SELECT count(*) FROM spapi_lake.fulfilled_shipments WHERE marketplace_id = 'A1VC38T7YXB528'"
         ).fetchone()[0]
+        > 0
+    )
+
+
+@pytest.mark.parametrize("table", JSON)
+def test_json_records_are_flattened_with_exact_accounting_and_no_quarantine(curated, table):
+    runs, con = curated
+    run = runs[table]
+    assert run["status"] == "SUCCEEDED" and run["rows_read"] > 0
+    assert run["rows_read"] == run["curated"] + run["quarantined"] + run["deduplicated"]
+    assert run["quarantined"] == 0, run["quarantine_reasons"]
+    assert run["validation"]["success"]
+
+
+def test_sales_and_traffic_agrees_with_the_order_lines_in_the_lake(curated):
+    # Two reports, two datasets, one world: units ordered per marketplace and day must agree.
+    _, con = curated
+    disagreements = con.sql("""
+        WITH by_orders AS (
+            SELECT marketplace_id, CAST(purchase_date AT TIME ZONE 'UTC' AS DATE) AS day, sum(quantity) AS units
+            FROM spapi_lake.orders
+            WHERE window_date = (SELECT min(window_date) FROM spapi_lake.sales_and_traffic_by_date)
+            GROUP BY 1, 2)
+        SELECT t.marketplace_id, t.date, t.units_ordered, o.units
+        FROM spapi_lake.sales_and_traffic_by_date t
+        LEFT JOIN by_orders o ON o.marketplace_id = t.marketplace_id AND o.day = t.date
+        WHERE t.units_ordered <> coalesce(o.units, 0)""").fetchall()
+    assert disagreements == []
+    assert con.sql("SELECT count(*) FROM spapi_lake.sales_and_traffic_by_date").fetchone()[0] >= 5 * 30
+
+
+def test_catalog_and_listings_items_cover_every_listed_sku(curated):
+    _, con = curated
+    missing = con.sql("""
+        SELECT l.marketplace_id, l.seller_sku FROM spapi_lake.merchant_listings l
+        ANTI JOIN spapi_lake.listings_items i ON i.marketplace_id = l.marketplace_id AND i.sku = l.seller_sku
+        """).fetchall()
+    assert missing == []
+    assert (
+        con.sql("SELECT count(DISTINCT asin) FROM spapi_lake.catalog_items WHERE item_name IS NOT NULL").fetchone()[0]
         > 0
     )
