@@ -37,16 +37,15 @@ def _blank_to_null(raw: SparkColumn) -> SparkColumn:
     return F.when(F.trim(raw) == "", F.lit(None).cast("string")).otherwise(raw)
 
 
-def _parse_timestamp(raw: SparkColumn) -> SparkColumn:
-    text = raw
-    for pattern, replacement in AMBIGUOUS_ZONES.items():
-        text = F.regexp_replace(text, pattern, replacement)
-    return F.coalesce(
-        F.to_timestamp(text, "yyyy-MM-dd HH:mm:ss z"),
-        F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ssXXX"),
-        F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"),
-        F.to_timestamp(text, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"),  # ISO with microseconds (our own JSON lines)
-    )
+def _parse_timestamp(raw: SparkColumn, fmt: str | None) -> SparkColumn:
+    """ISO 8601 with an offset (orders, shipments, JSON) unless the registry says the column is written the Amazon
+    flat-file way, "2024-07-17 11:43:27 PDT". One parser per column: a failed parse is costly on millions of rows."""
+    if fmt == "amazon_local_datetime":
+        text = raw
+        for pattern, replacement in AMBIGUOUS_ZONES.items():
+            text = F.regexp_replace(text, pattern, replacement)
+        return F.to_timestamp(text, "yyyy-MM-dd HH:mm:ss z")
+    return F.to_timestamp(raw)  # Spark's ISO 8601 parser: offsets and fractional seconds
 
 
 def typed_value(column: Column, raw: SparkColumn) -> tuple[SparkColumn, SparkColumn]:
@@ -66,7 +65,7 @@ def typed_value(column: Column, raw: SparkColumn) -> tuple[SparkColumn, SparkCol
             lowered.isin("n", "no", "false"), F.lit(False)
         )
     elif kind == "timestamp":
-        typed = _parse_timestamp(raw)
+        typed = _parse_timestamp(raw, column.format)
     elif kind == "date":
         typed = F.to_date(raw, "yyyy-MM-dd")
     else:
@@ -86,8 +85,13 @@ def parse_flat_file(lines: DataFrame, header: list[str], dataset: Dataset) -> Pa
     extra = [name for name in header if name not in declared]
 
     text = F.regexp_replace(F.col("value"), "\r$", "")
-    body = lines.withColumn("value", text).filter(F.col("value") != header_text)
-    fields = F.split(F.col("value"), "\t", -1)
+    # The split is a column of its own, computed once per line rather than once per typed column.
+    body = (
+        lines.withColumn("value", text)
+        .filter(F.col("value") != header_text)
+        .withColumn("_fields", F.split(F.col("value"), "\t", -1))
+    )
+    fields = F.col("_fields")
     rules: list[SparkColumn] = [
         F.when(F.trim(F.col("value")) == "", F.lit("blank_line")),
         F.when(

@@ -7,7 +7,7 @@ from pyspark.sql import functions as F  # noqa: N812
 from pyspark.testing import assertDataFrameEqual
 
 from glue_jobs.common.spark_types import curated_schema
-from glue_jobs.curate_reports.transforms import deduplicate, parse_flat_file, parse_json_records
+from glue_jobs.curate_reports.transforms import deduplicate, parse_flat_file, parse_json_records, typed_value
 from lake_formation import registry
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER
 
@@ -67,14 +67,29 @@ def test_valid_rows_are_typed_by_the_registry(spark):
         ("2024-07-17 11:43:27 CEST", datetime(2024, 7, 17, 9, 43, 27)),
         ("2024-07-17 11:43:27 BST", datetime(2024, 7, 17, 10, 43, 27)),  # British Summer Time, not Bangladesh
         ("2024-07-17 11:43:27 JST", datetime(2024, 7, 17, 2, 43, 27)),
-        ("2024-07-17T11:43:27+00:00", datetime(2024, 7, 17, 11, 43, 27)),
-        ("2024-07-17T20:43:27+09:00", datetime(2024, 7, 17, 11, 43, 27)),  # fulfilled shipments in Japan
-        ("2024-07-17T11:43:27.250000+00:00", datetime(2024, 7, 17, 11, 43, 27, 250000)),
     ],
 )
 def test_marketplace_local_timestamps_become_utc(spark, stamp, utc):
     batch = parse_flat_file(lines_df(spark, [listing_line(**{"open-date": stamp})]), HEADER, LISTINGS)
     assert batch.valid.collect()[0].opened_at == utc
+
+
+@pytest.mark.parametrize(
+    ("stamp", "utc"),
+    [
+        ("2024-07-17T11:43:27+00:00", datetime(2024, 7, 17, 11, 43, 27)),
+        ("2024-07-17T20:43:27+09:00", datetime(2024, 7, 17, 11, 43, 27)),  # fulfilled shipments in Japan
+        ("2024-07-17T11:43:27.250000+00:00", datetime(2024, 7, 17, 11, 43, 27, 250000)),
+    ],
+)
+def test_iso_timestamps_with_offsets_become_utc(spark, stamp, utc):
+    column = next(c for c in registry.dataset("orders").columns if c.name == "purchase_date")
+    (row,) = (
+        spark.createDataFrame([(stamp,)], "raw string")
+        .select(typed_value(column, F.col("raw"))[0].alias("t"))
+        .collect()
+    )
+    assert row.t == utc
 
 
 def test_bad_lines_are_quarantined_with_their_rules_and_raw_text(spark):
