@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"fault spec, e.g. server_error=0.05,truncated_document; known: {', '.join(sorted(FAULTS))}",
     )
     serve.add_argument("--no-rate-limits", action="store_true", help="serve every call (benchmarks)")
+    check = commands.add_parser("curate-file", help="parse and validate one report file as the curation job would")
+    check.add_argument("--report-type", required=True)
+    check.add_argument("--marketplace", required=True, help="marketplace id, e.g. A1PA6795UKMFR9")
+    check.add_argument("--charset", default="utf-8", help="the file's charset: utf-8, cp1252 (EU), cp932 (JP)")
+    check.add_argument("file", type=Path)
     deploy = commands.add_parser("deploy", help="package and deploy the stacks to AWS (your credentials and region)")
     deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
     deploy.add_argument("--prefix", default="spapi-lake")
@@ -57,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
                 faults=Faults.parse(args.faults, args.seed),
             )
             serve_forever(config, args.host, args.port)
+        elif args.command == "curate-file":
+            import json  # noqa: PLC0415
+
+            from glue_jobs.curate_reports.check_file import check_file  # noqa: PLC0415
+            from local.spark import local_spark  # noqa: PLC0415
+
+            print(json.dumps(check_file(local_spark(), args.report_type, args.marketplace, args.file, args.charset)))
         elif args.command == "deploy":
             from local.deploy import deploy  # noqa: PLC0415
 

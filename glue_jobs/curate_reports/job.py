@@ -23,10 +23,18 @@ from glue_jobs.common.raw_zone import ProcessedLedger, landed_objects
 from glue_jobs.common.spark import get_spark
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.common.validation import ValidationOutcome, validate
-from glue_jobs.curate_reports.transforms import LINE_COLUMNS, deduplicate, parse_flat_file, parse_json_records
+from glue_jobs.curate_reports.transforms import (
+    LINE_COLUMNS,
+    deduplicate,
+    parse_flat_file,
+    parse_json_records,
+    quarantine_reasons,
+)
 from lake_formation import registry
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lake_formation.raw_zone import ManifestEntry
     from lake_formation.registry import Dataset
 
@@ -65,32 +73,40 @@ def parse_args(argv: list[str]) -> JobConfig:
     )
 
 
-def extract_lines(spark: SparkSession, objects: list[ManifestEntry]) -> DataFrame:
+def _uri(entry: ManifestEntry) -> str:
+    return entry.uri
+
+
+def extract_lines(
+    spark: SparkSession, objects: list[ManifestEntry], uri: Callable[[ManifestEntry], str] = _uri
+) -> DataFrame:
     """Every line of the given raw objects, with each object's lineage columns (LINE_COLUMNS)."""
-    lines = spark.read.text([o.uri for o in objects]).withColumn("uri", F.input_file_name())
-    return lines.join(F.broadcast(_lineage(spark, objects)), "uri").select(*LINE_COLUMNS)
+    lines = spark.read.text([uri(o) for o in objects]).withColumn("uri", F.input_file_name())
+    return lines.join(F.broadcast(_lineage(spark, objects, uri)), "uri").select(*LINE_COLUMNS)
 
 
-def _lineage(spark: SparkSession, objects: list[ManifestEntry]) -> DataFrame:
+def _lineage(spark: SparkSession, objects: list[ManifestEntry], uri: Callable[[ManifestEntry], str]) -> DataFrame:
     return spark.createDataFrame(
-        [(o.uri, o.report_id, o.key, o.marketplace_id, o.data_date, o.ingested_at) for o in objects],
+        [(uri(o), o.report_id, o.key, o.marketplace_id, o.data_date, o.ingested_at) for o in objects],
         "uri string, report_id string, source_key string, marketplace_id string, data_date string, "
         "ingested_at timestamp",
     ).withColumn("data_date", F.to_date("data_date"))
 
 
-def extract_records(spark: SparkSession, objects: list[ManifestEntry], dataset: Dataset) -> DataFrame:
+def extract_records(
+    spark: SparkSession, objects: list[ManifestEntry], dataset: Dataset, uri: Callable[[ManifestEntry], str] = _uri
+) -> DataFrame:
     """One `record` struct per row of the given JSON documents (the array at record_path) or JSON-lines objects
     (each line), every leaf read as text so values keep their written form; with each object's lineage."""
     reader = spark.read.option("primitivesAsString", "true")
-    uris = [o.uri for o in objects]
+    uris = [uri(o) for o in objects]
     if dataset.source.format == "json":
         documents = reader.option("multiLine", "true").json(uris).withColumn("uri", F.input_file_name())
         records = documents.select("uri", F.explode(F.col(str(dataset.source.record_path))).alias("record"))
     else:
         lines = reader.json(uris)
         records = lines.select(F.struct(*lines.columns).alias("record"), F.input_file_name().alias("uri"))
-    return records.join(F.broadcast(_lineage(spark, objects)), "uri").drop("uri")
+    return records.join(F.broadcast(_lineage(spark, objects, uri)), "uri").drop("uri")
 
 
 def existing_partitions(
@@ -165,7 +181,7 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> dict[s
         partitions=len(touched),
         missing_columns=sorted({c for b in batches for c in b.missing_columns}),
         extra_columns=sorted({c for b in batches for c in b.extra_columns}),
-        quarantine_reasons=_reasons(quarantined),
+        quarantine_reasons=quarantine_reasons(quarantined),
         status="SUCCEEDED",
     )
     if report["rows_read"] != report["curated"] + report["quarantined"] + report["deduplicated"]:
@@ -221,13 +237,6 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
-
-
-def _reasons(quarantined: DataFrame) -> dict[str, int]:
-    rules = quarantined.select(F.explode(F.split("rules", "; ")).alias("rule"))
-    # "column_count:expected 29 got 27" → "column_count"; "invalid_int:quantity" stays whole.
-    kinds = rules.select(F.regexp_replace("rule", r"^(column_count|blank_line).*$", "$1").alias("rule"))
-    return {row["rule"]: row["count"] for row in kinds.groupBy("rule").count().collect()}
 
 
 def main(argv: list[str]) -> dict[str, Any]:

@@ -187,3 +187,11 @@ def deduplicate(rows: DataFrame, key: list[str]) -> DataFrame:
     """One row per key: the latest ingestion wins (ties broken by the later report id)."""
     latest_first = Window.partitionBy(*key).orderBy(F.col("ingested_at").desc(), F.col("report_id").desc())
     return rows.withColumn("_rank", F.row_number().over(latest_first)).filter(F.col("_rank") == 1).drop("_rank")
+
+
+def quarantine_reasons(quarantined: DataFrame) -> dict[str, int]:
+    """How many quarantined rows broke each rule (column_count and blank_line without their details)."""
+    rules = quarantined.select(F.explode(F.split("rules", "; ")).alias("rule"))
+    # "column_count:expected 29 got 27" → "column_count"; "invalid_int:quantity" stays whole.
+    kinds = rules.select(F.regexp_replace("rule", r"^(column_count|blank_line).*$", "$1").alias("rule"))
+    return {row["rule"]: row["count"] for row in kinds.groupBy("rule").count().collect()}
