@@ -160,7 +160,7 @@ def main() -> None:
           f"(session start {spark_start_s:.1f} s), DuckDB {duck_s:.1f} s ({duck_rows} rows): {ratio:.1f}x")  # fmt: skip
     full_s, again_s, full, again = job_runs(source)
     print(f"curation job on moto S3: full run {full_s:.1f} s ({full['curated']} curated, validated), "
-          f"re-run with no new data {again_s:.2f} s ({again['status']}): {again_s / full_s:.1%} of the full run")  # fmt: skip
+          f"re-run with no new data {again_s:.2f} s ({again['status']}): {again_s / full_s:.1%} of it")  # fmt: skip
     print(f"RESULT rows={spark_rows} spark_s={spark_s:.2f} duckdb_s={duck_s:.2f} spark_vs_duckdb={ratio:.2f} "
           f"job_full_s={full_s:.2f} job_rerun_s={again_s:.2f} rerun_vs_full={again_s / full_s:.3f}")  # fmt: skip
 
