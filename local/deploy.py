@@ -23,6 +23,8 @@ from local.cloudformation import STATE_MACHINES, TEMPLATES
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ingestion_lambdas", "lake_formation")
 CODE_KEY = "ingestion/lambda.zip"
+GLUE_SCRIPT_KEY = "glue/curate_reports/job.py"
+GLUE_PACKAGE_KEY = "glue/spapi_lake.zip"
 
 
 def build_package(target: Path, with_dependencies: bool = True) -> Path:
@@ -41,6 +43,16 @@ def build_package(target: Path, with_dependencies: bool = True) -> Path:
             for path in sorted(Path(build).rglob("*")):
                 if path.is_file():
                     archive.write(path, path.relative_to(build))
+    return target
+
+
+def build_glue_package(target: Path) -> Path:
+    """--extra-py-files for the Glue job: glue_jobs and lake_formation (schemas included); Glue brings Spark."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for package in ("glue_jobs", "lake_formation"):
+            for path in sorted((ROOT / package).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(ROOT))
     return target
 
 
@@ -73,6 +85,8 @@ def deploy(prefix: str, artifacts_bucket: str, accounts_file: Path | None) -> di
     with tempfile.TemporaryDirectory() as work:
         package = build_package(Path(work) / "lambda.zip")
         s3.upload_file(str(package), artifacts_bucket, CODE_KEY)
+        s3.upload_file(str(build_glue_package(Path(work) / "spapi_lake.zip")), artifacts_bucket, GLUE_PACKAGE_KEY)
+    s3.upload_file(str(ROOT / "glue_jobs" / "curate_reports" / "job.py"), artifacts_bucket, GLUE_SCRIPT_KEY)
     for asl in STATE_MACHINES.glob("*.asl.json"):
         s3.upload_file(str(asl), artifacts_bucket, f"statemachines/{asl.name}")
     deploy_stack(f"{prefix}-storage", "storage.yaml", {"Prefix": prefix})
@@ -85,4 +99,5 @@ def deploy(prefix: str, artifacts_bucket: str, accounts_file: Path | None) -> di
     if accounts_file is not None:
         parameters["AccountsJson"] = accounts_file.read_text(encoding="utf-8")
     stack = deploy_stack(f"{prefix}-ingestion", "ingestion.yaml", parameters)
+    deploy_stack(f"{prefix}-curation", "curation.yaml", {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket})
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

@@ -99,3 +99,18 @@ def test_the_lambda_package_holds_every_handler_and_the_raw_zone_contract(tmp_pa
     handlers = {f"ingestion_lambdas/handlers/{p.name}" for p in (ROOT / "ingestion_lambdas" / "handlers").glob("*.py")}
     assert handlers <= names and "lake_formation/raw_zone.py" in names
     assert not any("__pycache__" in name for name in names)
+
+
+def test_the_curation_workflow_curates_every_dataset_of_the_registry():
+    from lake_formation import registry  # noqa: PLC0415
+
+    resources = load("curation.yaml")["Resources"]
+    scheduled = resources["ReportDatasetsTrigger"]["Properties"]
+    conditional = resources["ItemDatasetsTrigger"]["Properties"]
+    assert scheduled["Type"] == "SCHEDULED" and conditional["Type"] == "CONDITIONAL"
+    curated = [a["Arguments"]["--dataset"] for t in (scheduled, conditional) for a in t["Actions"]]
+    assert sorted(curated) == sorted(registry.load_all())
+    job = resources["CurationJob"]["Properties"]
+    assert (
+        job["GlueVersion"] == "5.0" and "great_expectations==" in job["DefaultArguments"]["--additional-python-modules"]
+    )
