@@ -9,6 +9,7 @@ from pyspark.testing import assertDataFrameEqual
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.curate_reports.transforms import deduplicate, parse_flat_file, parse_json_records, typed_value
 from lake_formation import registry
+from sandbox.flat_reports import ALL_ORDERS_HEADER
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER
 
 LISTINGS = registry.dataset("merchant_listings")
@@ -172,3 +173,35 @@ def test_json_records_are_flattened_typed_and_bad_ones_quarantined(spark):
     assert bad.rules == "invalid_int:units_ordered" and '"unitsOrdered":"1x"' in bad.raw_line
     # AND paths the documents do not carry are reported as missing columns
     assert "salesByDate.unitsRefunded" in batch.missing_columns
+
+
+def test_a_restated_day_replaces_the_curated_rows_of_that_day_and_keeps_the_others(spark):
+    # GIVEN curated order lines of two days, then Amazon restates the second day (a line changed, one added)
+    orders = registry.dataset("orders")
+    header = list(ALL_ORDERS_HEADER)
+
+    def order(order_id: str, day: int, quantity: str) -> str:
+        cells = {"amazon-order-id": order_id, "sku": "SKU-1", "purchase-date": f"2026-11-{day:02d}T10:00:00+00:00",
+                 "quantity": quantity, "order-status": "Shipped"}  # fmt: skip
+        return "\t".join(cells.get(c, "") for c in header)
+
+    def curated(lines: list[str], report_id: str, ingested: datetime, day: int):
+        return parse_flat_file(
+            lines_df(spark, lines, report_id, ingested, day=date(2026, 11, day)), header, orders
+        ).valid
+
+    existing = curated([order("111-1", 1, "1")], "r1", datetime(2026, 11, 2), 1).unionByName(
+        curated([order("111-2", 2, "1")], "r2", datetime(2026, 11, 3), 2)
+    )
+    restated = curated([order("111-2", 2, "3"), order("111-3", 2, "1")], "r3", datetime(2026, 11, 9), 2)
+    # WHEN the job merges the restated day with what the lake holds and deduplicates on the registry key
+    result = deduplicate(restated.unionByName(existing), orders.dedupe_key)
+    # THEN day 2 is the restatement, day 1 is untouched
+    assertDataFrameEqual(
+        result.select("amazon_order_id", "quantity", "report_id"),
+        spark.createDataFrame(
+            [Row(amazon_order_id="111-1", quantity=1, report_id="r1"), Row(amazon_order_id="111-2", quantity=3,
+             report_id="r3"), Row(amazon_order_id="111-3", quantity=1, report_id="r3")],
+            "amazon_order_id string, quantity int, report_id string",
+        ),
+    )  # fmt: skip
