@@ -2,6 +2,7 @@
 notifications through SQS; checked against the sandbox's ground truth and under its faults."""
 
 import hashlib
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -162,15 +163,21 @@ def test_a_crash_between_upload_and_ledger_update_is_repaired_by_reconcile(stack
 
 
 def test_catalog_and_listings_land_every_sku_and_asin_of_the_listings_reports(stack, ingested):
-    before = {m.key for m in landed_manifests(stack)}
     run_state_machine(stack, "catalog_and_listings")
     manifests = landed_manifests(stack)
-    s3, listed = aws.client("s3"), set()
-    for m in manifests:
-        if m.report_type == "GET_MERCHANT_LISTINGS_ALL_DATA":
-            lines = s3.get_object(Bucket=m.bucket, Key=m.key)["Body"].read().decode().splitlines()[1:]
-            listed |= {(m.marketplace_id, line.split("\t")[3], line.split("\t")[16]) for line in lines}
-    fetched = [m for m in manifests if m.key not in before]
+    s3 = aws.client("s3")
+
+    def lines(kind: str, skip: int = 0) -> list[tuple[str, str]]:
+        found = []
+        for m in (m for m in manifests if m.report_type == kind):
+            text = s3.get_object(Bucket=m.bucket, Key=m.key)["Body"].read().decode()
+            found += [(m.marketplace_id, line) for line in text.splitlines()[skip:]]
+        return found
+
+    cells = [(market, line.split("\t")) for market, line in lines("GET_MERCHANT_LISTINGS_ALL_DATA", skip=1)]
+    listed = {(market, row[3], row[16]) for market, row in cells}
+    items = [json.loads(line) for _, line in lines("listings_items")]
+    catalog = [json.loads(line) for _, line in lines("catalog_items")]
     # one listings item per SKU and one catalog item per ASIN (each SKU lists its own ASIN in a marketplace)
-    assert sum(m.rows for m in fetched if m.report_type == "listings_items") == len(listed) > 0
-    assert sum(m.rows for m in fetched if m.report_type == "catalog_items") == len({(m, a) for m, _, a in listed})
+    assert {(i["marketplace_id"], i["item"]["sku"]) for i in items} == {(m, sku) for m, sku, _ in listed}
+    assert {(c["marketplace_id"], c["item"]["asin"]) for c in catalog} == {(m, asin) for m, _, asin in listed}
