@@ -12,8 +12,6 @@ Usage: python bench/rate_limits.py [--calls N] [--time-scale T]
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import threading
 import time
@@ -26,6 +24,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.sandbox import start_server  # noqa: E402
 from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, RefreshTokenAuth  # noqa: E402
 from ingestion_lambdas.spapi.catalog import SEARCH_CATALOG_ITEMS, CatalogItemsApi  # noqa: E402
 from ingestion_lambdas.spapi.listings import GET_LISTINGS_ITEM, ListingsItemsApi  # noqa: E402
@@ -51,11 +50,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--time-scale", type=float, default=10.0)
     args = parser.parse_args()
-    command = [sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", "0",
-               "--time-scale", str(args.time_scale)]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: S603
-    assert server.stdout is not None  # noqa: S101
-    info = json.loads(server.stdout.readline())
+    server, info = start_server("--time-scale", str(args.time_scale))
     try:
         account = next(a for a in info["accounts"] if a["account_id"] == ACCOUNT)
         session = requests.Session()

@@ -32,9 +32,9 @@ from sandbox.world import World  # noqa: E402
 WORKERS = 4
 
 
-def start_server() -> tuple[subprocess.Popen[str], dict]:
-    command = [sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", "0", "--no-rate-limits",
-               "--time-scale", "1000"]  # fmt: skip
+def start_server(*options: str) -> tuple[subprocess.Popen[str], dict]:
+    """`spapi-lake sandbox serve` in a process of its own, on a free port; returns it and its start-up JSON line."""
+    command = [sys.executable, "-m", "local.cli", "sandbox", "serve", "--port", "0", *options]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)  # noqa: S603
     assert process.stdout is not None  # noqa: S101
     return process, json.loads(process.stdout.readline())
@@ -60,7 +60,7 @@ def rate(pool: ProcessPoolExecutor, url: str, token: str, calls: int) -> float:
 
 
 def bench_get_report(calls: int, rounds: int) -> dict[str, float]:
-    process, info = start_server()
+    process, info = start_server("--no-rate-limits", "--time-scale", "1000")
     try:
         account = next(a for a in info["accounts"] if a["account_id"] == "demo-seller-na")
         token = requests.post(info["lwa_endpoint"], timeout=5, data={

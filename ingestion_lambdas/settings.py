@@ -44,6 +44,18 @@ class Settings(BaseModel):
     fatal_max_attempts: int = 3  # ...this many times in all, then recorded FAILED
     reconcile_after_s: float = 900.0  # a report with no notification for this long is looked up by reconcile
 
+    @property
+    def land_report_arn(self) -> str:
+        if not self.land_report_state_machine_arn:
+            raise ValueError("LAND_REPORT_STATE_MACHINE_ARN is not set")
+        return self.land_report_state_machine_arn
+
+    @property
+    def queue_arn(self) -> str:
+        if not self.notifications_queue_arn:
+            raise ValueError("NOTIFICATIONS_QUEUE_ARN is not set")
+        return self.notifications_queue_arn
+
     def spapi_endpoint(self, region: str) -> str:
         if self.spapi_endpoint_override:
             return self.spapi_endpoint_override

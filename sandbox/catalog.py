@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sandbox.marketplaces import MARKETPLACES
+from sandbox.report_content import iso
 from sandbox.world import Listing, stable_int
 
 if TYPE_CHECKING:
@@ -139,10 +139,6 @@ def marketplace_json(marketplace_id: str) -> dict[str, str]:
     }
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def listing_status(listing: Listing) -> list[str]:
     return ["BUYABLE", "DISCOVERABLE"] if listing.status == "Active" else ["DISCOVERABLE"]
 
@@ -166,7 +162,6 @@ def listings_item(world: World, listing: Listing, included: set[str], fulfillabl
     """An Item of Listings Items 2021-08-01 with the requested includedData sets."""
     market = MARKETPLACES[listing.marketplace_id]
     product = world.products_by_asin[listing.asin]
-    fba = listing.fulfillment_channel != "DEFAULT"
     sets: dict[str, Any] = {
         "summaries": [{
             "marketplaceId": listing.marketplace_id,
@@ -174,10 +169,10 @@ def listings_item(world: World, listing: Listing, included: set[str], fulfillabl
             "productType": PRODUCT_TYPES[product.category],
             "conditionType": "new_new",
             "status": listing_status(listing),
-            **({"fnSku": "X00" + listing.listing_id[-7:].upper()} if fba else {}),
+            **({"fnSku": listing.fnsku} if listing.is_fba else {}),
             "itemName": listing.item_name,
-            "createdDate": _iso(listing.opened_at),
-            "lastUpdatedDate": _iso(listing.opened_at),
+            "createdDate": iso(listing.opened_at),
+            "lastUpdatedDate": iso(listing.opened_at),
             "mainImage": {"link": f"https://m.media-amazon.com/images/I/{listing.asin}.jpg", "height": 500,
                           "width": 500},
         }],
@@ -192,7 +187,7 @@ def listings_item(world: World, listing: Listing, included: set[str], fulfillabl
                     "price": {"currencyCode": market.currency_code, "amount": f"{listing.price}"}}],
         "fulfillmentAvailability": [{
             "fulfillmentChannelCode": listing.fulfillment_channel,
-            "quantity": fulfillable if fba else listing.quantity,
+            "quantity": fulfillable if listing.is_fba else listing.quantity,
         }],
         "procurement": [],
         "relationships": [{"marketplaceId": listing.marketplace_id, "relationships": []}],

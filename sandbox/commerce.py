@@ -76,7 +76,7 @@ class OrderLine:
 
     @property
     def is_fba(self) -> bool:
-        return self.listing.fulfillment_channel != "DEFAULT"
+        return self.listing.is_fba
 
 
 @dataclass(frozen=True, slots=True)

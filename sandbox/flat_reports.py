@@ -170,11 +170,7 @@ render_orders_by_last_update = _orders_renderer("update")
 
 
 def _fba_listings(world: World, request: ReportRequest) -> list[Listing]:
-    return [x for x in world.listings(request.account_id, request.marketplace_id) if x.fulfillment_channel != "DEFAULT"]
-
-
-def _fnsku(listing: Listing) -> str:
-    return "X00" + listing.listing_id[-7:].upper()
+    return [x for x in world.listings(request.account_id, request.marketplace_id) if x.is_fba]
 
 
 def render_fba_myi_unsuppressed(world: World, request: ReportRequest) -> RenderedReport:
@@ -187,7 +183,7 @@ def render_fba_myi_unsuppressed(world: World, request: ReportRequest) -> Rendere
         working, shipped = inbound // 3, inbound // 3
         values = {
             "sku": listing.seller_sku,
-            "fnsku": _fnsku(listing),
+            "fnsku": listing.fnsku,
             "asin": listing.asin,
             "product-name": listing.item_name,
             "condition": "New",
@@ -216,7 +212,7 @@ def render_afn_inventory(world: World, request: ReportRequest) -> RenderedReport
         fulfillable, unsellable, _, _ = world.commerce.fba_quantity(listing, day)
         for condition, quantity in (("SELLABLE", fulfillable), ("UNSELLABLE", unsellable)):
             if condition == "SELLABLE" or quantity:
-                rows.append((listing.seller_sku, _fnsku(listing), listing.asin, "NewItem", condition, str(quantity)))
+                rows.append((listing.seller_sku, listing.fnsku, listing.asin, "NewItem", condition, str(quantity)))
     return RenderedReport(AFN_INVENTORY_HEADER, rows)
 
 

@@ -13,13 +13,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from sandbox.catalog import listing_issues, listing_status
 from sandbox.faults import Faults
+from sandbox.report_content import iso
 
 if TYPE_CHECKING:
     from sandbox.world import Listing
@@ -71,7 +71,7 @@ class Subscription:
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return iso(time.time())
 
 
 class NotificationHub:

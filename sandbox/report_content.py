@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,12 @@ def iso_time(value: datetime, marketplace_id: str | None = None) -> str:
     """Order and shipment style: ISO 8601 with the offset, "2024-01-05T12:34:56+00:00" (local when a marketplace)."""
     moment = local_time(value, marketplace_id) if marketplace_id else value
     return moment.isoformat(timespec="seconds")
+
+
+def iso(value: datetime | float) -> str:
+    """SP-API's JSON timestamps: UTC with milliseconds, "2024-07-17T11:43:27.250Z" (from a datetime or epoch)."""
+    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, float) else value.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def money(value: Decimal) -> str:

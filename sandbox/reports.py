@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from sandbox.commerce import midnight
 from sandbox.faults import Faults
 from sandbox.marketplaces import MARKETPLACES
-from sandbox.report_content import PYTHON_CODEC, ReportRequest
+from sandbox.report_content import PYTHON_CODEC, ReportRequest, iso
 from sandbox.report_types import REPORT_TYPES, SETTLEMENT_REPORT_TYPE
 
 if TYPE_CHECKING:
@@ -34,11 +34,6 @@ if TYPE_CHECKING:
 QUEUE_SECONDS = 10.0
 PROCESSING_SECONDS = 30.0
 TERMINAL = frozenset({"DONE", "CANCELLED", "FATAL"})
-
-
-def iso(value: datetime | float) -> str:
-    moment = datetime.fromtimestamp(value, UTC) if isinstance(value, float) else value.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass

@@ -72,6 +72,15 @@ class Listing:
     opened_at: datetime
     status: str
 
+    @property
+    def is_fba(self) -> bool:
+        return self.fulfillment_channel != "DEFAULT"
+
+    @property
+    def fnsku(self) -> str:
+        """Amazon's fulfillment-network SKU of an FBA listing (X00…, derived from the listing id)."""
+        return "X00" + self.listing_id[-7:].upper()
+
 
 def stable_int(*parts: object) -> int:
     return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")

@@ -7,8 +7,7 @@ dedupe and great-expectations suite; the counts come back per dataset, with the 
 
 from __future__ import annotations
 
-import codecs
-import gzip
+import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from glue_jobs.curate_reports.transforms import (
     parse_json_records,
     quarantine_reasons,
 )
+from ingestion_lambdas.spapi.documents import DocumentStream
 from lake_formation import registry
 from lake_formation.raw_zone import ManifestEntry
 
@@ -30,15 +30,9 @@ if TYPE_CHECKING:
 
 
 def as_utf8(source: Path, charset: str, target: Path) -> None:
-    """Gunzip if the file is gzip (magic bytes), and transcode from `charset` to UTF-8, streaming."""
-    with source.open("rb") as raw:
-        compressed = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if compressed else open
-    decoder = codecs.getincrementaldecoder(charset)(errors="strict")
-    with opener(source, "rb") as data, target.open("wb") as out:
-        while chunk := data.read(1 << 20):
-            out.write(decoder.decode(chunk).encode("utf-8"))
-        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    """The landing's decoding (gzip by magic bytes, transcoding, strict errors), into a local UTF-8 file."""
+    with DocumentStream.from_file(source, charset) as stream, target.open("wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
 
 
 def check_file(spark: SparkSession, report_type: str, marketplace_id: str, path: Path, charset: str) -> dict[str, Any]:

@@ -17,10 +17,7 @@ catalog = wiring.catalog()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    account_ids = event.get("account_ids") or [
-        a.account_id for a in wiring.clients().accounts().values() if a.kind == "seller"
-    ]
-    batches = catalog.plan(list(account_ids))
+    batches = catalog.plan(event.get("account_ids"))
     return {
         "asin_batches": [b.model_dump() for b in batches if b.kind == "ASIN"],
         "sku_batches": [b.model_dump() for b in batches if b.kind == "SKU"],

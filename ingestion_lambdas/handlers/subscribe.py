@@ -17,7 +17,4 @@ subscriber = wiring.subscriber()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    queue_arn = event.get("queue_arn") or wiring.settings().notifications_queue_arn
-    if not queue_arn:
-        raise ValueError("no queue ARN: set NOTIFICATIONS_QUEUE_ARN or pass queue_arn")
-    return {"subscribed": subscriber.subscribe_all(str(queue_arn))}
+    return {"subscribed": subscriber.subscribe_all(event.get("queue_arn"))}

@@ -24,12 +24,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ingestion_lambdas.services.accounts import SpApiClients
+    from ingestion_lambdas.services.ledger import LedgerEntry
 
 CATALOG_INCLUDED = ("attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                     "salesRanks", "summaries")  # fmt: skip
 LISTINGS_INCLUDED = ("summaries", "attributes", "issues", "offers", "fulfillmentAvailability")
 ASIN_BATCH = 20  # searchCatalogItems takes 20 identifiers
 SKU_BATCH = 25  # getListingsItem is one SKU per call; a batch is one Lambda invocation's work
+LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 
 
 class Batch(BaseModel):
@@ -54,6 +56,11 @@ class CatalogAndListings:
         self._clock = clock
 
     # Targets -------------------------------------------------------------------------------------------------
+    def register_targets(self, entry: LedgerEntry, landed: ManifestEntry) -> None:
+        """After a report lands: a listings report's SKUs and ASINs become targets; other reports name none."""
+        if entry.report_type == LISTINGS_REPORT:
+            self.register_from_listings_report(entry.account_id, entry.marketplace_id, landed.key)
+
     def register_from_listings_report(self, account_id: str, marketplace_id: str, key: str) -> int:
         """Every SKU and ASIN of a landed GET_MERCHANT_LISTINGS_ALL_DATA object becomes a target."""
         body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
@@ -69,7 +76,10 @@ class CatalogAndListings:
                         count += 1
         return count
 
-    def plan(self, account_ids: list[str]) -> list[Batch]:
+    def plan(self, account_ids: list[str] | None = None) -> list[Batch]:
+        """Batches for the given accounts (default: every seller account; vendors have no listings)."""
+        if not account_ids:
+            account_ids = [a.account_id for a in self.clients.accounts().values() if a.kind == "seller"]
         batches: list[Batch] = []
         for account_id in account_ids:
             for marketplace_id in self.clients.account(account_id).marketplace_ids:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ingestion_lambdas.services.accounts import SpApiClients
     from ingestion_lambdas.services.catalog_listings import CatalogAndListings
     from ingestion_lambdas.services.ledger import Ledger
+    from ingestion_lambdas.settings import Settings
 
 logger = logging.getLogger(__name__)
 REPORT_FINISHED = "REPORT_PROCESSING_FINISHED"
@@ -25,11 +26,14 @@ DESTINATION_NAME = "spapi-lake"
 
 
 class Subscriber:
-    def __init__(self, clients: SpApiClients) -> None:
+    def __init__(self, clients: SpApiClients, settings: Settings) -> None:
         self.clients = clients
+        self.settings = settings
 
-    def subscribe_all(self, queue_arn: str) -> dict[str, list[str]]:
-        """One SQS destination per region (reused if it exists) and every account's subscriptions."""
+    def subscribe_all(self, queue_arn: str | None = None) -> dict[str, list[str]]:
+        """One SQS destination per region (reused if it exists) and every account's subscriptions, delivered to
+        `queue_arn` (default: the pipeline's queue)."""
+        queue_arn = queue_arn or self.settings.queue_arn
         destinations: dict[str, str] = {}
         subscribed: dict[str, list[str]] = {}
         for account in self.clients.accounts().values():

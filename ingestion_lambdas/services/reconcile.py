@@ -47,12 +47,6 @@ class Reconciler:
         self.settings = settings
         self._clock = clock
 
-    @property
-    def _arn(self) -> str:
-        if not self.settings.land_report_state_machine_arn:
-            raise ValueError("LAND_REPORT_STATE_MACHINE_ARN is not set")
-        return self.settings.land_report_state_machine_arn
-
     def sweep(self, discover_days: int = 30) -> dict[str, int]:
         now = self._clock()
         counts = {"checked": 0, "landing_started": 0, "requested_again": 0, "discovered": 0}
@@ -73,7 +67,7 @@ class Reconciler:
             if report.processing_status in TERMINAL_STATUSES:
                 name = f"reconcile-{entry.report_id}-{int(now)}"
                 counts["landing_started"] += (
-                    start_landing(self.sfn, self._arn, name, str(entry.report_id)) != "duplicate"
+                    start_landing(self.sfn, self.settings.land_report_arn, name, str(entry.report_id)) != "duplicate"
                 )
         counts["discovered"] = self._discover(datetime.fromtimestamp(now, UTC) - timedelta(days=discover_days))
         return counts
@@ -97,6 +91,6 @@ class Reconciler:
                 )
                 if self.ledger.get(request_key(job)) is None:
                     self.ledger.record_request(job, report.report_id)
-                    start_landing(self.sfn, self._arn, f"land-{report.report_id}", report.report_id)
+                    start_landing(self.sfn, self.settings.land_report_arn, f"land-{report.report_id}", report.report_id)
                     discovered += 1
         return discovered

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.catalog_listings import CatalogAndListings
 from ingestion_lambdas.services.landing import ReportLanding, ReportSettlement
-from ingestion_lambdas.services.ledger import Ledger, LedgerEntry
+from ingestion_lambdas.services.ledger import Ledger
 from ingestion_lambdas.services.notifications import NotificationRouter, Subscriber
 from ingestion_lambdas.services.plan import ReportPlanner
 from ingestion_lambdas.services.reconcile import Reconciler
 from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.settings import Settings, load_settings
-
-if TYPE_CHECKING:
-    from lake_formation.raw_zone import ManifestEntry
-
-LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
 
 
 @cache
@@ -54,22 +48,15 @@ def report_requests() -> ReportRequests:
 def settlement() -> ReportSettlement:
     s = settings()
     landing = ReportLanding(clients(), aws.client("s3"), s.raw_bucket, s.kms_key_id)
-    targets = catalog()
-
-    def register_targets(entry: LedgerEntry, landed: ManifestEntry) -> None:
-        if entry.report_type == LISTINGS_REPORT:
-            targets.register_from_listings_report(entry.account_id, entry.marketplace_id, landed.key)
-
-    return ReportSettlement(landing, ledger(), s, on_landed=register_targets)
+    return ReportSettlement(landing, ledger(), s, on_landed=catalog().register_targets)
 
 
 def router() -> NotificationRouter:
-    return NotificationRouter(aws.client("stepfunctions"), str(settings().land_report_state_machine_arn), ledger(),
-                              catalog())  # fmt: skip
+    return NotificationRouter(aws.client("stepfunctions"), settings().land_report_arn, ledger(), catalog())
 
 
 def subscriber() -> Subscriber:
-    return Subscriber(clients())
+    return Subscriber(clients(), settings())
 
 
 def reconciler() -> Reconciler:

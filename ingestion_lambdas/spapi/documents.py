@@ -21,6 +21,7 @@ from ingestion_lambdas.spapi.errors import DocumentUrlRefusedError, MalformedRep
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from ingestion_lambdas.spapi.reports import ReportDocument, ReportsApi
 
@@ -86,6 +87,16 @@ class DocumentStream(io.RawIOBase):
         self._ends_with_newline = True
         self._head = b""  # bytes up to the first newline: the header of a flat file
         self._sha = hashlib.sha256()
+
+    @classmethod
+    def from_file(cls, path: Path, charset: str) -> DocumentStream:
+        """A report document saved from Amazon (gzip or not: the magic bytes tell), decoded from `charset` the same
+        way as a download."""
+        response = requests.Response()
+        response.status_code = 200
+        response.raw = path.open("rb")
+        response.headers["Content-Type"] = f"text/plain;charset={charset}"
+        return cls(response, compressed=False)
 
     @property
     def sha256(self) -> str:

@@ -93,7 +93,7 @@ def search_listings_items(seller_id: str) -> Response:  # noqa: PLR0911 - one ea
         return invalid("createdAfter and createdBefore must be ISO 8601 date-times")
 
     def wanted(listing: Listing) -> bool:
-        keys = {"SKU": listing.seller_sku, "ASIN": listing.asin, "FNSKU": "X00" + listing.listing_id[-7:].upper()}
+        keys = {"SKU": listing.seller_sku, "ASIN": listing.asin, "FNSKU": listing.fnsku}
         status = set(listing_status(listing))
         return (
             (not identifiers or keys[identifiers_type or "SKU"] in identifiers)
