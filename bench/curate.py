@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,6 +32,9 @@ from lake_formation import registry  # noqa: E402
 from sandbox.report_content import ReportRequest  # noqa: E402
 from sandbox.report_types import REPORT_TYPES  # noqa: E402
 from sandbox.world import World  # noqa: E402
+
+if TYPE_CHECKING:
+    from glue_jobs.curate_reports.report import RunReport
 
 CACHE = ROOT / ".cache" / "bench"
 REPORT_TYPE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
@@ -58,12 +62,12 @@ def spark_curate(spark, source: Path, target: Path) -> int:  # noqa: ANN001
     dataset = registry.dataset("orders")
     header = source.open(encoding="utf-8").readline().rstrip("\n").split("\t")
     lines = spark.read.text(str(source)).select(
-        "value", F.lit("bench").alias("report_id"), F.lit(str(source)).alias("source_key"),
+        "value", F.lit("bench").alias("object_id"), F.lit(str(source)).alias("source_key"),
         F.lit(MARKETPLACE).alias("marketplace_id"), F.to_date(F.lit(START.date().isoformat())).alias("data_date"),
         F.current_timestamp().alias("ingested_at"),
     )  # fmt: skip
     batch = parse_flat_file(lines, header, dataset)
-    curated = deduplicate(batch.valid, dataset.dedupe_key)
+    curated = deduplicate(batch.valid, dataset)
     curated.write.mode("overwrite").partitionBy(*dataset.partitions).parquet(str(target))
     return spark.read.parquet(str(target)).count()
 
@@ -93,12 +97,12 @@ def duckdb_curate(source: Path, target: Path) -> int:
     return int(con.execute(f"SELECT count(*) FROM read_parquet('{target}/**/*.parquet')").fetchone()[0])  # type: ignore[index]
 
 
-def job_runs(source: Path) -> tuple[float, float, dict, dict]:
+def job_runs(source: Path) -> tuple[float, float, RunReport, RunReport]:
     """curate() on moto's S3: the full run, then a run with no new raw data."""
     import boto3  # noqa: PLC0415
 
     from glue_jobs.curate_reports.job import JobConfig, curate  # noqa: PLC0415
-    from lake_formation.raw_zone import ManifestEntry, raw_key  # noqa: PLC0415
+    from lake_formation.raw_zone import RawObject, RawZone  # noqa: PLC0415
     from local.moto_runtime import LocalAws  # noqa: PLC0415
     from local.spark import local_spark  # noqa: PLC0415
 
@@ -109,14 +113,15 @@ def job_runs(source: Path) -> tuple[float, float, dict, dict]:
         for bucket in ("bench-raw", "bench-curated"):
             s3.create_bucket(Bucket=bucket)
         glue.create_database(DatabaseInput={"Name": "bench"})
-        key = raw_key(REPORT_TYPE, MARKETPLACE, START, "bench-1")
-        s3.upload_file(str(source), "bench-raw", key)
+        raw = RawZone(s3, "bench-raw")
+        target = RawObject(raw_name=REPORT_TYPE, marketplace_id=MARKETPLACE, day=START, object_id="bench-1",
+                           format="tsv")  # fmt: skip
+        with source.open("rb") as document:
+            raw.upload_stream(target, document, "utf-8")
         header = source.open(encoding="utf-8").readline().rstrip("\n").split("\t")
-        entry = ManifestEntry(report_id="bench-1", report_type=REPORT_TYPE, account_id=ACCOUNT,
-                              marketplace_id=MARKETPLACE, bucket="bench-raw", key=key, source_charset="utf-8",
-                              bytes=source.stat().st_size, rows=0, sha256="-", header=header,
-                              ingested_at=datetime.now(UTC), data_start_time=START)  # fmt: skip
-        s3.put_object(Bucket="bench-raw", Key=entry.manifest_key, Body=entry.model_dump_json().encode())
+        raw.write_manifest(raw.manifest_entry(target, account_id=ACCOUNT, source_charset="utf-8",
+                                              bytes=source.stat().st_size, rows=0, sha256="-", header=header,
+                                              ingested_at=datetime.now(UTC), data_start_time=START))  # fmt: skip
         spark = local_spark(moto.endpoint)
         config = JobConfig("orders", "bench-raw", "bench-curated", "bench", "bench-full")
         started = time.perf_counter()
@@ -159,8 +164,8 @@ def main() -> None:
     print(f"parse + type + dedupe + partitioned Parquet of {spark_rows} rows: Spark {spark_s:.1f} s "
           f"(session start {spark_start_s:.1f} s), DuckDB {duck_s:.1f} s ({duck_rows} rows): {ratio:.1f}x")  # fmt: skip
     full_s, again_s, full, again = job_runs(source)
-    print(f"curation job on moto S3: full run {full_s:.1f} s ({full['curated']} curated, validated), "
-          f"re-run with no new data {again_s:.2f} s ({again['status']}): {again_s / full_s:.1%} of it")  # fmt: skip
+    print(f"curation job on moto S3: full run {full_s:.1f} s ({full.curated} curated, validated), "
+          f"re-run with no new data {again_s:.2f} s ({again.status}): {again_s / full_s:.1%} of it")  # fmt: skip
     print(f"RESULT rows={spark_rows} spark_s={spark_s:.2f} duckdb_s={duck_s:.2f} spark_vs_duckdb={ratio:.2f} "
           f"job_full_s={full_s:.2f} job_rerun_s={again_s:.2f} rerun_vs_full={again_s / full_s:.3f}")  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 A gzip-compressed, Cp1252-encoded order report of at least --gigabytes GB uncompressed is generated once (cached in
 .cache/bench/) and served over loopback HTTP like a pre-signed S3 URL. A separate process lands it with the
-ingestion code (`open_document` → `DocumentStream` → `ReportLanding.upload`, an S3 multipart upload into a moto
+ingestion code (`open_document` → `DocumentStream` → `RawZone.upload_stream`, an S3 multipart upload into a moto
 server process) and reports its own peak RSS. A second process runs the same download and decode without the upload.
 The baseline is `gzip -dc` on the same file in the same run; ratios are our throughput ÷ gzip's (uncompressed bytes
 per second). Goals: peak RSS ≤ 150 MB and ≥ 50% of gzip's throughput.
@@ -110,16 +110,20 @@ def moto_s3(endpoint: str) -> Any:
 def child(url: str, s3_endpoint: str | None, zeros: int = 0) -> None:
     """The measured side, in its own process: land (or only decode, or only upload) the document; print seconds,
     bytes and peak RSS."""
-    from ingestion_lambdas.services.landing import ReportLanding  # noqa: PLC0415
+    from datetime import date  # noqa: PLC0415
+
     from ingestion_lambdas.spapi.documents import open_document  # noqa: PLC0415
     from ingestion_lambdas.spapi.reports import ReportDocument  # noqa: PLC0415
+    from lake_formation.raw_zone import RawObject, RawZone  # noqa: PLC0415
 
     document = ReportDocument(reportDocumentId="bench", url=url, compressionAlgorithm="GZIP")
+    target = RawObject(raw_name="GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL", marketplace_id="A1PA6795UKMFR9",
+                       day=date(2026, 11, 20), object_id="bench", format="tsv")  # fmt: skip
     started = time.perf_counter()
     with Zeros(zeros) if zeros else open_document(document) as stream:
         if s3_endpoint:
             s3 = moto_s3(s3_endpoint)
-            ReportLanding(None, s3, BUCKET).upload(stream, "bench/orders.tsv", "bench")  # type: ignore[arg-type]
+            RawZone(s3, BUCKET).upload_stream(target, stream, stream.source_charset)
         else:
             while stream.read(1 << 20):
                 pass

@@ -1,4 +1,9 @@
-"""Typed configuration for the ingestion Lambdas. Environment variable names appear only here."""
+"""Typed configuration for the ingestion Lambdas. Environment variable names appear only here.
+
+The values come from the functions' environment, which the CloudFormation template sets (cloudformation/
+ingestion.yaml); the names of resources are the template's, never defaults here, so a function missing a variable
+fails with the variable's name instead of writing to a bucket of another deployment.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import os
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+
+from ingestion_lambdas.errors import SettingsError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,6 +28,26 @@ AMAZON_SANDBOX_ENDPOINTS = {
 }
 LWA_ENDPOINT = "https://api.amazon.com/auth/o2/token"
 
+# Each setting and the environment variable it is read from; the template sets each of them (a test checks both ways).
+ENVIRONMENT = {
+    "lwa_endpoint": "LWA_ENDPOINT",
+    "spapi_endpoint_override": "SPAPI_ENDPOINT",
+    "amazon_sandbox": "SPAPI_AMAZON_SANDBOX",
+    "app_credentials_secret_id": "LWA_APP_SECRET_ID",
+    "accounts_parameter": "ACCOUNTS_PARAMETER",
+    "access_token_secret_prefix": "ACCESS_TOKEN_SECRET_PREFIX",  # pragma: allowlist secret
+    "raw_bucket": "RAW_BUCKET",
+    "kms_key_id": "RAW_KMS_KEY_ID",
+    "ledger_table": "LEDGER_TABLE",
+    "targets_table": "TARGETS_TABLE",
+    "report_plan_parameter": "REPORT_PLAN_PARAMETER",
+    "notifications_queue_arn": "NOTIFICATIONS_QUEUE_ARN",
+    "land_report_state_machine_arn": "LAND_REPORT_STATE_MACHINE_ARN",
+    "fatal_cooldown_s": "FATAL_COOLDOWN_SECONDS",
+    "fatal_max_attempts": "FATAL_MAX_ATTEMPTS",
+    "reconcile_after_s": "RECONCILE_AFTER_SECONDS",
+}
+
 
 class Settings(BaseModel):
     """Everything the ingestion code needs to know about where things are. Secrets are referenced, never held."""
@@ -29,32 +56,36 @@ class Settings(BaseModel):
 
     lwa_endpoint: str = LWA_ENDPOINT
     spapi_endpoint_override: str | None = None  # one base URL for every region (the sandbox offline)
-    app_credentials_secret_id: str = "spapi-lake/lwa-app"  # noqa: S105 - a secret name, not a secret
-    accounts_parameter: str = "/spapi-lake/accounts"
-    raw_bucket: str = "spapi-lake-raw"
-    kms_key_id: str | None = None
-    access_token_secret_prefix: str = "spapi-lake/access-token/"  # noqa: S105 - a name prefix, not a secret
     amazon_sandbox: bool = False
-    ledger_table: str = "spapi-lake-report-ledger"
-    targets_table: str = "spapi-lake-catalog-targets"
-    report_plan_parameter: str = "/spapi-lake/report-plan"
+    # Names of the deployment's resources (each function gets those it uses).
+    app_credentials_secret_id: str | None = None
+    accounts_parameter: str | None = None
+    access_token_secret_prefix: str | None = None
+    raw_bucket: str | None = None
+    kms_key_id: str | None = None
+    ledger_table: str | None = None
+    targets_table: str | None = None
+    report_plan_parameter: str | None = None
     notifications_queue_arn: str | None = None
     land_report_state_machine_arn: str | None = None
     fatal_cooldown_s: float = 1800.0  # a FATAL report is requested again after this long...
     fatal_max_attempts: int = 3  # ...this many times in all, then recorded FAILED
     reconcile_after_s: float = 900.0  # a report with no notification for this long is looked up by reconcile
 
+    def need(self, name: str) -> str:
+        """A resource name this function needs; a clear error naming the variable when the deployment left it out."""
+        value = getattr(self, name)
+        if not value:
+            raise SettingsError(f"{ENVIRONMENT[name]} is not set (the setting {name})")
+        return str(value)
+
     @property
     def land_report_arn(self) -> str:
-        if not self.land_report_state_machine_arn:
-            raise ValueError("LAND_REPORT_STATE_MACHINE_ARN is not set")
-        return self.land_report_state_machine_arn
+        return self.need("land_report_state_machine_arn")
 
     @property
     def queue_arn(self) -> str:
-        if not self.notifications_queue_arn:
-            raise ValueError("NOTIFICATIONS_QUEUE_ARN is not set")
-        return self.notifications_queue_arn
+        return self.need("notifications_queue_arn")
 
     def spapi_endpoint(self, region: str) -> str:
         if self.spapi_endpoint_override:
@@ -63,26 +94,8 @@ class Settings(BaseModel):
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: str) -> Settings:
-    """Build settings from the environment; explicit keyword arguments win."""
+    """Build settings from the environment; explicit keyword arguments win. Empty variables count as unset."""
     env = os.environ if env is None else env
-    names = {
-        "lwa_endpoint": "LWA_ENDPOINT",
-        "spapi_endpoint_override": "SPAPI_ENDPOINT",
-        "app_credentials_secret_id": "LWA_APP_SECRET_ID",
-        "accounts_parameter": "ACCOUNTS_PARAMETER",
-        "raw_bucket": "RAW_BUCKET",
-        "kms_key_id": "RAW_KMS_KEY_ID",
-        "access_token_secret_prefix": "ACCESS_TOKEN_SECRET_PREFIX",  # pragma: allowlist secret
-        "amazon_sandbox": "SPAPI_AMAZON_SANDBOX",
-        "ledger_table": "LEDGER_TABLE",
-        "targets_table": "TARGETS_TABLE",
-        "report_plan_parameter": "REPORT_PLAN_PARAMETER",
-        "notifications_queue_arn": "NOTIFICATIONS_QUEUE_ARN",
-        "land_report_state_machine_arn": "LAND_REPORT_STATE_MACHINE_ARN",
-        "fatal_cooldown_s": "FATAL_COOLDOWN_SECONDS",
-        "fatal_max_attempts": "FATAL_MAX_ATTEMPTS",
-        "reconcile_after_s": "RECONCILE_AFTER_SECONDS",
-    }
-    values: dict[str, str] = {field: env[var] for field, var in names.items() if env.get(var)}
+    values: dict[str, str] = {field: env[var] for field, var in ENVIRONMENT.items() if env.get(var)}
     values.update(overrides)
     return Settings.model_validate(values)

@@ -1,14 +1,23 @@
-"""Renderers: registry → Glue TableInput, Athena and Redshift DDL. (Spark types live with the Glue jobs' I/O.)
+"""Renderers: registry → Glue TableInput, Athena and Redshift DDL, expectation suites, the report plan. (Spark types
+live with the Glue jobs' I/O.)
 
 One type-mapping function per engine; each registry type maps to exactly one engine type.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import TYPE_CHECKING, Any
+
+from lake_formation import registry
 
 if TYPE_CHECKING:
     from lake_formation.registry import Column, Dataset
+
+# The report plan's own settings (not per report type): how far back a new deployment requests, and how often a
+# window Amazon still restates is requested again.
+PLAN_SETTINGS = {"lookback_days": 30, "restate_after_hours": 12}
 
 
 def glue_type(registry_type: str) -> str:
@@ -45,7 +54,7 @@ def glue_table_input(dataset: Dataset, location: str) -> dict[str, Any]:
             "classification": "parquet",
             "EXTERNAL": "TRUE",
             "parquet.compression": "SNAPPY",
-            "source_report_type": dataset.source.report_type or "",
+            "spapi_source": dataset.source.raw_name,
         },
         "PartitionKeys": [_glue_column(c) for c in dataset.partition_columns],
         "StorageDescriptor": {
@@ -111,3 +120,22 @@ def expectations(dataset: Dataset) -> list[dict[str, Any]]:
         suite.append({"type": "expect_compound_columns_to_be_unique",
                       "kwargs": {"column_list": list(dataset.dedupe_key), "ignore_row_if": "never"}})  # fmt: skip
     return suite
+
+
+def report_plan() -> dict[str, Any]:
+    """The report plan deployed to Parameter Store (cloudformation/report-plan.json): one entry per report type the
+    registry requests, with its account kind and request rules."""
+    reports = []
+    for source, request in sorted(registry.requested_reports(), key=lambda item: str(item[0].report_type)):
+        entry: dict[str, Any] = {"report_type": source.report_type, "account_kind": source.account_kind}
+        entry.update(request.model_dump(exclude_defaults=True))
+        reports.append(entry)
+    return {**PLAN_SETTINGS, "reports": reports}
+
+
+def report_plan_json() -> str:
+    return json.dumps(report_plan(), indent=2) + "\n"
+
+
+if __name__ == "__main__":  # python -m lake_formation.render > cloudformation/report-plan.json
+    sys.stdout.write(report_plan_json())

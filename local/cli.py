@@ -65,12 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "curate-file":
             import json  # noqa: PLC0415
 
-            from glue_jobs.curate_reports.check_file import check_file  # noqa: PLC0415
+            from glue_jobs.errors import UnknownRawNameError  # noqa: PLC0415
+            from local.curate_file import curate_file  # noqa: PLC0415
             from local.spark import local_spark  # noqa: PLC0415
 
-            print(json.dumps(check_file(local_spark(), args.report_type, args.marketplace, args.file, args.charset)))
+            try:
+                result = curate_file(local_spark(), args.report_type, args.marketplace, args.file, args.charset)
+            except UnknownRawNameError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+            print(json.dumps(result))
         elif args.command == "deploy":
-            from local.deploy import deploy  # noqa: PLC0415
+            from deployment.stacks import deploy  # noqa: PLC0415
 
             for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts).items():
                 print(f"{key}: {value}")

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from glue_jobs.curate_reports.report import RunReport
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
-from lake_formation.raw_zone import MANIFEST_PREFIX, ManifestEntry
+from lake_formation.raw_zone import ManifestEntry, RawZone
 from local.moto_runtime import JOB_RUN_ERRORS
-from local.provision import CURATION_JOB, function_name
 from local.query import catalog_views, connect_lake, export_tables
 
 if TYPE_CHECKING:
@@ -31,14 +31,15 @@ def _quiet(_: str) -> None:
     return None
 
 
-def invoke(function: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Invoke one of the pipeline's Lambda functions (by handler name) as AWS would, and return its result."""
+def invoke(stack: LocalStack, handler: str, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Invoke the deployed Lambda function of a handler module as AWS would, and return its result."""
+    assert stack.resources is not None  # noqa: S101
     response = aws.client("lambda").invoke(
-        FunctionName=function_name(function), Payload=json.dumps(event or {}).encode()
+        FunctionName=stack.resources.functions[handler], Payload=json.dumps(event or {}).encode()
     )
     result = json.loads(response["Payload"].read() or b"{}")
     if response.get("FunctionError"):
-        raise RuntimeError(f"{function} failed: {result.get('errorType')}: {result.get('errorMessage')}")
+        raise RuntimeError(f"{handler} failed: {result.get('errorType')}: {result.get('errorMessage')}")
     return dict(result)
 
 
@@ -66,7 +67,7 @@ def run_state_machine(
 def ingest(stack: LocalStack, progress: Progress = _quiet) -> dict[str, Any]:
     """Subscribe, run RequestReports, and let notifications and reconcile land everything. Running it again
     requests only what is new (the ledger has the rest)."""
-    subscribed = invoke("subscribe")["subscribed"]
+    subscribed = invoke(stack, "subscribe")["subscribed"]
     requested = run_state_machine(stack, "request_reports")
     return {"subscribed": subscribed, "requested": requested["count"], "ledger": settle_reports(stack, progress)}
 
@@ -80,7 +81,7 @@ def settle_reports(
     last_reconcile, last_line = 0.0, ""
     while True:
         if time.monotonic() - last_reconcile >= reconcile_every_s:
-            invoke("reconcile")
+            invoke(stack, "reconcile")
             last_reconcile = time.monotonic()
         if (summary := wiring.ledger().summary()) and (line := _summary_line(summary)) != last_line:
             progress(line)
@@ -100,23 +101,18 @@ def _summary_line(summary: dict[str, int]) -> str:
 
 
 def landed_manifests(stack: LocalStack) -> list[ManifestEntry]:
-    """Every manifest entry in the raw zone."""
+    """Every manifest entry in the raw zone, oldest ingestion first."""
     assert stack.resources is not None  # noqa: S101
-    s3, entries = aws.client("s3"), []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.resources.raw_bucket, Prefix=MANIFEST_PREFIX):
-        for item in page.get("Contents", []):
-            body = s3.get_object(Bucket=stack.resources.raw_bucket, Key=item["Key"])["Body"].read()
-            entries.append(ManifestEntry.model_validate_json(body))
-    return entries
+    return RawZone(aws.client("s3"), stack.resources.raw_bucket).manifests()
 
 
-def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> dict[str, Any]:
+def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> RunReport:
     """Start the curation Glue job for a dataset, wait for it, and return its run report."""
     assert stack.resources is not None  # noqa: S101
     glue, s3 = aws.client("glue"), aws.client("s3")
-    run_id = glue.start_job_run(JobName=CURATION_JOB, Arguments={"--dataset": dataset})["JobRunId"]
+    run_id = glue.start_job_run(JobName=stack.resources.curation_job, Arguments={"--dataset": dataset})["JobRunId"]
     deadline = time.monotonic() + timeout_s
-    while (run := glue.get_job_run(JobName=CURATION_JOB, RunId=run_id)["JobRun"])["JobRunState"] in (
+    while (run := glue.get_job_run(JobName=stack.resources.curation_job, RunId=run_id)["JobRun"])["JobRunState"] in (
         "STARTING",
         "RUNNING",
         "STOPPING",
@@ -128,15 +124,24 @@ def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> dic
         error = JOB_RUN_ERRORS.get(run_id, run.get("ErrorMessage", ""))
         raise RuntimeError(f"curation of {dataset} ended {run['JobRunState']}: {error}")
     body = s3.get_object(Bucket=stack.resources.curated_bucket, Key=f"_runs/{dataset}/{run_id}.json")["Body"].read()
-    return dict(json.loads(body))
+    return RunReport.model_validate_json(body)
 
 
-def ground_truth_rows(stack: LocalStack, report_ids: list[str]) -> int:
-    """What the sandbox says it generated for these reports (its inspection endpoint, not SP-API)."""
+def curation_workflow() -> list[list[str]]:
+    """The datasets the deployed Glue workflow curates, trigger by trigger in firing order: the scheduled trigger's
+    actions, then the conditional triggers' (their predicate: the scheduled runs succeeded). moto stores triggers
+    but fires none; the offline runner fires them in this order."""
+    triggers = aws.client("glue").get_triggers()["Triggers"]
+    ordered = sorted(triggers, key=lambda t: t["Type"] != "SCHEDULED")
+    return [[str(a["Arguments"]["--dataset"]) for a in t["Actions"]] for t in ordered]
+
+
+def ground_truth_rows(stack: LocalStack, reports: list[ManifestEntry]) -> int:
+    """What the sandbox says it generated for these landed reports (its inspection endpoint, not SP-API)."""
     assert stack.sandbox is not None  # noqa: S101
     total = 0
-    for report_id in report_ids:
-        info = requests.get(f"{stack.sandbox.base_url}/_sandbox/reports/{report_id}", timeout=10).json()
+    for report in reports:
+        info = requests.get(f"{stack.sandbox.base_url}/_sandbox/reports/{report.object_id}", timeout=10).json()
         total += int(info["rows"] or 0)
     return total
 

@@ -1,228 +1,187 @@
-"""Provision the offline AWS resources with boto3, using the same names the CloudFormation stacks use."""
+"""The offline world, deployed from the CloudFormation templates `make deploy` ships.
+
+The same stacks (storage, ingestion, curation) go into moto's CloudFormation with the same parameters as on AWS but
+for the sandbox's endpoints and faster timings; local/moto_gaps.py makes the resources moto's CloudFormation leaves
+unusable, each from its template resource; then the operator's post-deploy step (the LWA app secret, one refresh-token
+secret per account) is done as the README tells a user to. Every name below is read back from the deployed stacks.
+"""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from deployment.artifacts import upload_artifacts
+from deployment.stacks import deploy_stack, outputs, stack_name, stack_parameters
+from deployment.templates import STACKS, load, packaged_template
 from ingestion_lambdas import aws
+from local.moto_gaps import EventSource, Made, make_skipped
 
 if TYPE_CHECKING:
     from sandbox.server import RunningSandbox
 
-ROOT = Path(__file__).resolve().parent.parent
-STATE_MACHINES = ROOT / "ingestion_lambdas" / "statemachines"
-REPORT_PLAN = ROOT / "cloudformation" / "report-plan.json"
-HANDLERS = ("subscribe", "plan_reports", "request_report", "process_notifications", "land_report", "reconcile",
-            "plan_catalog", "fetch_batch")  # fmt: skip
+PREFIX = str(load("storage.yaml")["Parameters"]["Prefix"]["Default"])
+ARTIFACTS_BUCKET = f"{PREFIX}-artifacts"  # offline, the bucket a user gives `make deploy`
+# The sandbox's clock runs fast (time_scale): reconcile, FATAL retries and SQS redelivery follow it.
+OFFLINE_PARAMETERS = {
+    "ingestion": {"ReconcileAfterSeconds": "4", "FatalCooldownSeconds": "3", "NotificationsVisibilityTimeout": "5"}
+}
 
 
-def function_name(handler: str) -> str:
-    return "spapi-lake-" + handler.replace("_", "-")
-
-
-def substitution_key(handler: str) -> str:
-    """ASL DefinitionSubstitutions key, e.g. land_report → LandReportFunctionArn (as in the CloudFormation template)."""
-    return "".join(part.title() for part in handler.split("_")) + "FunctionArn"
-
-
-def state_machine_name(asl: Path) -> str:
-    return "spapi-lake-" + asl.name.removesuffix(".asl.json").replace("_", "-")
-
-
-CURATION_JOB = "spapi-lake-curate-reports"
+class DeploymentLookupError(LookupError):
+    """The deployed stacks hold no resource of the kind asked for."""
 
 
 @dataclass
-class LocalResources:
-    raw_bucket: str = "spapi-lake-raw"
-    curated_bucket: str = "spapi-lake-curated"
-    artifacts_bucket: str = "spapi-lake-artifacts"
-    database: str = "spapi_lake"
-    app_secret_id: str = "spapi-lake/lwa-app"  # noqa: S105 - a secret name, not a secret
-    accounts_parameter: str = "/spapi-lake/accounts"
-    notifications_queue: str = "spapi-lake-notifications"
-    ledger_table: str = "spapi-lake-report-ledger"
-    targets_table: str = "spapi-lake-catalog-targets"
-    report_plan_parameter: str = "/spapi-lake/report-plan"
-    kms_key_id: str = ""
-    queue_url: str = ""
-    queue_arn: str = ""
-    state_machines: dict[str, str] = field(default_factory=dict)
+class Deployment:
+    """The deployed stacks as the offline runner sees them: outputs, physical ids, functions, state machines."""
 
-    def environment(self, sandbox: RunningSandbox) -> dict[str, str]:
-        """The Lambda environment, as CloudFormation would set it (references only, never secret values)."""
-        info = sandbox.info()
+    prefix: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, tuple[str, str]] = field(default_factory=dict)  # logical id → (type, physical id)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # stack part → template as deployed
+    event_sources: list[EventSource] = field(default_factory=list)
+    unapplied_bucket_policies: dict[str, str] = field(default_factory=dict)  # see local/moto_gaps.py
+
+    @property
+    def raw_bucket(self) -> str:
+        return self.outputs["RawBucketName"]
+
+    @property
+    def curated_bucket(self) -> str:
+        return self.outputs["CuratedBucketName"]
+
+    @property
+    def database(self) -> str:
+        return self.outputs["CatalogDatabaseName"]
+
+    @property
+    def kms_key_id(self) -> str:
+        return self.outputs["DataKeyArn"]
+
+    def of_type(self, resource_type: str) -> dict[str, str]:
+        """Physical ids of every deployed resource of one type, by logical id."""
+        return {logical: physical for logical, (kind, physical) in self.resources.items() if kind == resource_type}
+
+    def template_resource(self, logical_id: str) -> dict[str, Any]:
+        for template in self.templates.values():
+            if logical_id in template["Resources"]:
+                return dict(template["Resources"][logical_id])
+        raise DeploymentLookupError(logical_id)
+
+    @property
+    def functions(self) -> dict[str, str]:
+        """Function names by handler module (the module part of each function's Handler)."""
         return {
-            "SPAPI_ENDPOINT": info["spapi_endpoint"],
-            "LWA_ENDPOINT": info["lwa_endpoint"],
-            "LWA_APP_SECRET_ID": self.app_secret_id,
-            "ACCOUNTS_PARAMETER": self.accounts_parameter,
-            "RAW_BUCKET": self.raw_bucket,
-            "RAW_KMS_KEY_ID": self.kms_key_id,
-            "LEDGER_TABLE": self.ledger_table,
-            "TARGETS_TABLE": self.targets_table,
-            "REPORT_PLAN_PARAMETER": self.report_plan_parameter,
-            "NOTIFICATIONS_QUEUE_ARN": self.queue_arn,
-            "LAND_REPORT_STATE_MACHINE_ARN": self.state_machines["land_report"],
-            # The sandbox's clock runs fast: reconcile and FATAL retries follow it.
-            "RECONCILE_AFTER_SECONDS": "4",
-            "FATAL_COOLDOWN_SECONDS": "3",
+            str(self.template_resource(logical)["Properties"]["Handler"]).split(".")[2]: name
+            for logical, name in self.of_type("AWS::Lambda::Function").items()
         }
 
+    @property
+    def state_machines(self) -> dict[str, str]:
+        """State machine ARNs by ASL file (ingestion_lambdas/statemachines/<name>.asl.json)."""
+        machines = {}
+        for logical, arn in self.of_type("AWS::StepFunctions::StateMachine").items():
+            key = str(load_unpackaged(logical)["Properties"]["DefinitionS3Location"]["Key"])
+            machines[key.rsplit("/", 1)[-1].removesuffix(".asl.json")] = arn
+        return machines
 
-def render_definition(path: Path, substitutions: dict[str, str]) -> str:
-    """What CloudFormation's DefinitionSubstitutions does to an ASL file."""
-    text = path.read_text(encoding="utf-8")
-    for key, value in substitutions.items():
-        text = text.replace("${" + key + "}", value)
-    return text
+    @property
+    def curation_job(self) -> str:
+        (job,) = self.of_type("AWS::Glue::Job").values()
+        return job
+
+    @property
+    def notifications(self) -> EventSource:
+        (source,) = self.event_sources
+        return source
+
+    @property
+    def queue_arn(self) -> str:
+        return self.notifications.queue_arn
+
+    @property
+    def queue_url(self) -> str:
+        return self.notifications.queue_url
+
+    def environment(self) -> dict[str, str]:
+        """The union of the functions' environments, as CloudFormation set them. The handlers run in this one
+        process, so they share it: each variable must mean the same in every function that has it."""
+        lam, union = aws.client("lambda"), dict[str, str]()
+        for name in self.functions.values():
+            variables = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+            for key, value in ((k, str(v)) for k, v in variables.items()):  # moto keeps a Number parameter's int
+                if union.setdefault(key, value) != value:
+                    raise DeploymentLookupError(f"{key} differs between functions: {union[key]!r} and {value!r}")
+        return union
 
 
-def _placeholder_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README.txt", "Offline: invocations are routed to the handler named in the function config.")
-    return buffer.getvalue()
+def load_unpackaged(logical_id: str) -> dict[str, Any]:
+    for stack in STACKS:
+        resources = load(stack.template)["Resources"]
+        if logical_id in resources:
+            return dict(resources[logical_id])
+    raise DeploymentLookupError(logical_id)
 
 
-def provision(sandbox: RunningSandbox, resources: LocalResources | None = None) -> LocalResources:
-    res = resources or LocalResources()
+def offline_parameters(sandbox: RunningSandbox, part: str) -> dict[str, str]:
     info = sandbox.info()
-    s3, kms, secrets, ssm = aws.client("s3"), aws.client("kms"), aws.client("secretsmanager"), aws.client("ssm")
-    res.kms_key_id = kms.create_key(Description="spapi-lake data key")["KeyMetadata"]["KeyId"]
-    for bucket in (res.raw_bucket, res.curated_bucket, res.artifacts_bucket):
-        s3.create_bucket(Bucket=bucket)
-        # Offline, buckets Spark writes to use SSE-S3: the s3a connector propagates SSE-KMS to its rename copies and
-        # the AWS SDK then insists on HTTPS, which moto's local server does not speak. On AWS every bucket is SSE-KMS.
-        rule = (
-            {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": res.kms_key_id}
-            if bucket == res.raw_bucket
-            else {"SSEAlgorithm": "AES256"}
-        )
-        s3.put_bucket_encryption(
-            Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": rule}]}
-        )
-    secrets.create_secret(
-        Name=res.app_secret_id,
+    accounts = json.dumps([
+        {key: account[key] for key in ("account_id", "kind", "selling_partner_id", "region", "marketplace_ids")}
+        | {"refresh_token_secret_id": refresh_token_secret(account["account_id"])}
+        for account in info["accounts"]
+    ])  # fmt: skip
+    endpoints = {"SpApiEndpoint": info["spapi_endpoint"], "LwaEndpoint": info["lwa_endpoint"]}
+    extra = OFFLINE_PARAMETERS.get(part, {}) | (endpoints if part == "ingestion" else {})
+    return stack_parameters(part, PREFIX, ARTIFACTS_BUCKET, accounts if part == "ingestion" else None, **extra)
+
+
+def refresh_token_secret(account_id: str) -> str:
+    """Where the offline operator keeps each account's refresh token (the accounts registry names it)."""
+    return f"{PREFIX}/refresh-token/{account_id}"
+
+
+def provision(sandbox: RunningSandbox) -> Deployment:
+    """Upload the artifacts, deploy every stack into moto, make what moto skips, then do the operator's step."""
+    s3, cfn = aws.client("s3"), aws.client("cloudformation")
+    s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
+    upload_artifacts(s3, ARTIFACTS_BUCKET, with_dependencies=False)  # handlers run in this process, not from the zip
+    deployment, made = Deployment(PREFIX), Made()
+    for stack in STACKS:
+        name = stack_name(PREFIX, stack.part)
+        template = packaged_template(stack.template)
+        described = deploy_stack(cfn, name, json.dumps(template), offline_parameters(sandbox, stack.part))
+        make_skipped(name, template, made)
+        deployment.outputs |= outputs(described)
+        deployment.templates[stack.part] = template
+        for summary in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]:
+            if summary.get("PhysicalResourceId"):
+                deployment.resources[summary["LogicalResourceId"]] = (
+                    summary["ResourceType"],
+                    summary["PhysicalResourceId"],
+                )
+        for logical, physical in made.physical_ids.items():
+            if logical in template["Resources"]:
+                deployment.resources[logical] = (template["Resources"][logical]["Type"], physical)
+    deployment.event_sources = made.event_sources
+    deployment.unapplied_bucket_policies = made.unapplied_policies
+    _operator_step(sandbox, deployment)
+    return deployment
+
+
+def _operator_step(sandbox: RunningSandbox, deployment: Deployment) -> None:
+    """What the README asks a user to do after deploying: the app's LWA credentials into the app secret the stack
+    made, each account's refresh token under the name the accounts registry gives it."""
+    info, secrets = sandbox.info(), aws.client("secretsmanager")
+    (app_secret,) = deployment.of_type("AWS::SecretsManager::Secret").values()  # the stacks' only secret
+    secrets.put_secret_value(
+        SecretId=app_secret,
         SecretString=json.dumps({"client_id": info["client_id"], "client_secret": info["client_secret"]}),
     )
-    accounts = []
     for account in info["accounts"]:
-        secret_id = f"spapi-lake/refresh-token/{account['account_id']}"
-        secrets.create_secret(Name=secret_id, SecretString=account["refresh_token"])
-        accounts.append(
-            {key: account[key] for key in ("account_id", "kind", "selling_partner_id", "region", "marketplace_ids")}
-            | {"refresh_token_secret_id": secret_id}
-        )
-    ssm.put_parameter(Name=res.accounts_parameter, Type="String", Value=json.dumps(accounts))
-    ssm.put_parameter(Name=res.report_plan_parameter, Type="String", Value=REPORT_PLAN.read_text(encoding="utf-8"))
-    _queues(res)
-    _tables(res)
-    _functions_and_state_machines(res)
-    _glue(res)
-    return res
-
-
-def _queues(res: LocalResources) -> None:
-    sqs = aws.client("sqs")
-    dlq = sqs.create_queue(QueueName=f"{res.notifications_queue}-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    res.queue_url = sqs.create_queue(
-        QueueName=res.notifications_queue,
-        Attributes={
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
-            "VisibilityTimeout": "5",  # offline: a failed record comes back quickly
-        },
-    )["QueueUrl"]
-    res.queue_arn = sqs.get_queue_attributes(QueueUrl=res.queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-
-
-def _tables(res: LocalResources) -> None:
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName=res.ledger_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "request_key", "AttributeType": "S"},
-            {"AttributeName": "report_id", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "request_key", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "report_id-index",
-                "KeySchema": [{"AttributeName": "report_id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    dynamodb.create_table(
-        TableName=res.targets_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "scope", "AttributeType": "S"},
-            {"AttributeName": "target", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "scope", "KeyType": "HASH"}, {"AttributeName": "target", "KeyType": "RANGE"}],
-    )
-
-
-def _functions_and_state_machines(res: LocalResources) -> None:
-    iam, lam, sfn = aws.client("iam"), aws.client("lambda"), aws.client("stepfunctions")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "sts:AssumeRole",
-                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-            }
-        ],
-    }
-    role_arn = iam.create_role(RoleName="spapi-lake-local", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    code = _placeholder_zip()
-    arns: dict[str, str] = {}
-    for handler in HANDLERS:
-        arns[substitution_key(handler)] = lam.create_function(
-            FunctionName=function_name(handler),
-            Runtime="python3.11",
-            Role=role_arn,
-            Handler=f"ingestion_lambdas.handlers.{handler}.lambda_handler",
-            Code={"ZipFile": code},
-            Timeout=900,
-            MemorySize=512,
-        )["FunctionArn"]
-    for path in sorted(STATE_MACHINES.glob("*.asl.json")):
-        definition = render_definition(path, arns)
-        res.state_machines[path.name.removesuffix(".asl.json")] = sfn.create_state_machine(
-            name=state_machine_name(path), definition=definition, roleArn=role_arn
-        )["stateMachineArn"]
-
-
-def _glue(res: LocalResources) -> None:
-    glue = aws.client("glue")
-    glue.create_database(DatabaseInput={"Name": res.database, "Description": "SP-API curated data"})
-    script = f"s3://{res.artifacts_bucket}/glue_jobs/curate_reports/job.py"
-    aws.client("s3").put_object(
-        Bucket=res.artifacts_bucket,
-        Key=script.split("/", 3)[3],
-        Body=(ROOT / "glue_jobs" / "curate_reports" / "job.py").read_bytes(),
-    )
-    glue.create_job(
-        Name=CURATION_JOB,
-        Role="spapi-lake-local",
-        GlueVersion="5.0",
-        Command={"Name": "glueetl", "ScriptLocation": script, "PythonVersion": "3"},
-        DefaultArguments={
-            "--raw_bucket": res.raw_bucket,
-            "--curated_bucket": res.curated_bucket,
-            "--database": res.database,
-        },
-        ExecutionProperty={"MaxConcurrentRuns": 10},
-    )
+        secrets.create_secret(Name=refresh_token_secret(account["account_id"]), SecretString=account["refresh_token"])
+    # Offline only: buckets Spark writes to use SSE-S3. The s3a connector propagates SSE-KMS to its rename copies and
+    # the AWS SDK then insists on HTTPS, which moto's local server does not speak. On AWS every bucket is SSE-KMS.
+    sse_s3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
+    aws.client("s3").put_bucket_encryption(Bucket=deployment.curated_bucket, ServerSideEncryptionConfiguration=sse_s3)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 import duckdb
+import sqlglot
 from duckdb_extensions import import_extension
 
 if TYPE_CHECKING:
@@ -59,3 +60,8 @@ def export_tables(con: duckdb.DuckDBPyConnection, database: str, tables: list[st
         con.sql(f'CREATE TABLE out_db."{table}" AS SELECT * FROM "{database}"."{table}"')
     con.sql("DETACH out_db")
     return target
+
+
+def athena(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelation:
+    """Run Athena SQL (as the views and insights are written) on DuckDB, transpiled by sqlglot."""
+    return con.sql(sqlglot.transpile(sql, read="athena", write="duckdb")[0])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from local.event_sources import SqsEventSource
 from local.moto_runtime import LocalAws
-from local.provision import LocalResources, function_name, provision
+from local.provision import Deployment, provision
 from local.spark import local_spark
 from sandbox.app import SandboxConfig
 from sandbox.server import RunningSandbox, start_in_thread
@@ -24,7 +24,7 @@ class LocalStack:
     sandbox_config: SandboxConfig = field(default_factory=lambda: SandboxConfig(time_scale=20.0))
     aws: LocalAws = field(default_factory=LocalAws)
     sandbox: RunningSandbox | None = None
-    resources: LocalResources | None = None
+    resources: Deployment | None = None
     notifications: SqsEventSource | None = None
 
     def __enter__(self) -> LocalStack:
@@ -40,12 +40,11 @@ class LocalStack:
         self.aws.start()
         self.sandbox = start_in_thread(self.sandbox_config)
         self.resources = provision(self.sandbox)
-        # The handlers run in this process: give them the environment CloudFormation gives the Lambda functions.
-        os.environ.update(self.resources.environment(self.sandbox))
-        # On AWS an event source mapping feeds the queue to the notifications function; here this thread does.
-        self.notifications = SqsEventSource(
-            self.resources.queue_url, self.resources.queue_arn, function_name("process_notifications")
-        )
+        # The handlers run in this process: give them the environment CloudFormation gave the Lambda functions.
+        os.environ.update(self.resources.environment())
+        # On AWS the event source mapping feeds the queue to the notifications function; here this thread does.
+        source = self.resources.notifications
+        self.notifications = SqsEventSource(source.queue_url, source.queue_arn, source.function_name, source.batch_size)
         self.notifications.start()
 
     def spark(self) -> SparkSession:

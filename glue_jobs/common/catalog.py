@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from glue_jobs.errors import CatalogRegistrationError
 from lake_formation.render import glue_partition_input, glue_table_input
 
 if TYPE_CHECKING:
@@ -34,7 +35,11 @@ def register_table(glue: Any, database: str, dataset: Dataset, location: str) ->
 def register_partitions(
     glue: Any, database: str, dataset: Dataset, location: str, partitions: list[dict[str, str]]
 ) -> int:
-    """Add partitions the catalog does not have yet; returns how many were added."""
+    """Add partitions the catalog does not have yet; returns how many were added.
+
+    Raises:
+        CatalogRegistrationError: the catalog refused partitions for another reason than that they exist.
+    """
     existing: set[tuple[str, ...]] = set()
     paginator = glue.get_paginator("get_partitions")
     for page in paginator.paginate(DatabaseName=database, TableName=dataset.table):
@@ -45,5 +50,5 @@ def register_partitions(
         response = glue.batch_create_partition(DatabaseName=database, TableName=dataset.table, PartitionInputList=batch)
         errors = [e for e in response.get("Errors", []) if e["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException"]
         if errors:
-            raise RuntimeError(f"batch_create_partition failed for {dataset.table}: {errors[:3]}")
+            raise CatalogRegistrationError(f"batch_create_partition failed for {dataset.table}: {errors[:3]}")
     return len(new)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import types as T  # noqa: N812
 
+from glue_jobs.errors import UnsupportedTypeError
+
 if TYPE_CHECKING:
     from lake_formation.registry import Dataset
 
@@ -25,7 +27,10 @@ _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 def spark_type(registry_type: str) -> T.DataType:
     if match := _DECIMAL.match(registry_type):
         return T.DecimalType(int(match.group(1)), int(match.group(2)))
-    return _SIMPLE[registry_type]
+    try:
+        return _SIMPLE[registry_type]
+    except KeyError:
+        raise UnsupportedTypeError(f"no Spark type for registry type {registry_type!r}") from None
 
 
 def curated_schema(dataset: Dataset) -> T.StructType:

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F  # noqa: N812
 
 from glue_jobs.common.spark_types import spark_type
+from glue_jobs.errors import MissingLineageError, UnsupportedTypeError
 
 if TYPE_CHECKING:
     from lake_formation.registry import Column, Dataset
@@ -21,8 +22,9 @@ INTEGER_PATTERN = r"^[+-]?[0-9]+$"
 DECIMAL_PATTERN = r"^[+-]?[0-9]+(\.[0-9]+)?$"
 # Java reads "BST" as Bangladesh Standard Time; in Amazon's UK reports it is British Summer Time (UTC+1).
 AMBIGUOUS_ZONES = {" BST$": " GMT+01:00"}
-# Input columns every raw line carries, taken from the raw object's manifest entry.
-LINE_COLUMNS = ("value", "report_id", "source_key", "marketplace_id", "data_date", "ingested_at")
+# Input columns every raw line carries, taken from the raw object's manifest entry (object_id: the reportId of a report,
+# the hash of an API batch; columns of origin object_id take it).
+LINE_COLUMNS = ("value", "object_id", "source_key", "marketplace_id", "data_date", "ingested_at")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def typed_value(column: Column, raw: SparkColumn) -> tuple[SparkColumn, SparkCol
     elif kind == "date":
         typed = F.to_date(raw, "yyyy-MM-dd")
     else:
-        raise ValueError(f"no parser for registry type {kind!r}")
+        raise UnsupportedTypeError(f"no parser for registry type {kind!r} (column {column.name})")
     return typed, raw.isNotNull() & typed.isNull()
 
 
@@ -181,16 +183,27 @@ def _split(checked: DataFrame, dataset: Dataset, missing: list[str], extra: list
     valid = checked.filter("_ok").select(*ordered)
     quarantined = checked.filter(~F.col("_ok")).select(
         F.lit(dataset.table).alias("dataset"),
-        *(F.col(f"_line_{name}").alias(name) for name in ("report_id", "source_key", "marketplace_id", "ingested_at")),
+        *(F.col(f"_line_{name}").alias(name) for name in ("object_id", "source_key", "marketplace_id", "ingested_at")),
         F.concat_ws("; ", *rules).alias("rules"),
         "raw_line",
     )
     return ParsedBatch(valid, quarantined, missing, extra)
 
 
-def deduplicate(rows: DataFrame, key: list[str]) -> DataFrame:
-    """One row per key: the latest ingestion wins (ties broken by the later report id)."""
-    latest_first = Window.partitionBy(*key).orderBy(F.col("ingested_at").desc(), F.col("report_id").desc())
+def lineage_column(dataset: Dataset) -> str:
+    """The curated column that names the raw object a row came from (origin object_id): report_id for a report's
+    datasets, batch_id for an API's."""
+    for column in dataset.columns:
+        if column.origin == "object_id":
+            return column.name
+    raise MissingLineageError(f"{dataset.table} has no column of origin object_id")
+
+
+def deduplicate(rows: DataFrame, dataset: Dataset) -> DataFrame:
+    """One row per registry dedupe key: the latest ingestion wins (ties broken by the later raw object id)."""
+    latest_first = Window.partitionBy(*dataset.dedupe_key).orderBy(
+        F.col("ingested_at").desc(), F.col(lineage_column(dataset)).desc()
+    )
     return rows.withColumn("_rank", F.row_number().over(latest_first)).filter(F.col("_rank") == 1).drop("_rank")
 
 

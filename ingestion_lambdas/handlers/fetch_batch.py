@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from ingestion_lambdas.events import Batch, FetchedBatch
 from ingestion_lambdas.services import wiring
-from ingestion_lambdas.services.catalog_listings import Batch
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -19,4 +19,4 @@ catalog = wiring.catalog()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     landed = catalog.fetch(Batch.model_validate(event))
-    return {"key": landed.key, "rows": landed.rows}
+    return FetchedBatch(key=landed.key, rows=landed.rows).model_dump(mode="json")

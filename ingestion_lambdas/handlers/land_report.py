@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from ingestion_lambdas.events import LandReportInput
 from ingestion_lambdas.services import wiring
 
 if TYPE_CHECKING:
@@ -17,4 +18,5 @@ settlement = wiring.settlement()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    return settlement.settle(str(event["report_id"])).model_dump(mode="json")
+    request = LandReportInput.model_validate(event)
+    return settlement.settle(request.report_id).model_dump(mode="json")

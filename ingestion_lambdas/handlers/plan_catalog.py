@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from ingestion_lambdas.events import CatalogAndListingsInput, CatalogPlan
 from ingestion_lambdas.services import wiring
 
 if TYPE_CHECKING:
@@ -17,8 +18,5 @@ catalog = wiring.catalog()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    batches = catalog.plan(event.get("account_ids"))
-    return {
-        "asin_batches": [b.model_dump() for b in batches if b.kind == "ASIN"],
-        "sku_batches": [b.model_dump() for b in batches if b.kind == "SKU"],
-    }
+    request = CatalogAndListingsInput.model_validate(event)
+    return CatalogPlan.of(catalog.plan(request.account_ids)).model_dump(mode="json")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from ingestion_lambdas.events import PlannedReports
 from ingestion_lambdas.services import wiring
 
 if TYPE_CHECKING:
@@ -17,5 +18,4 @@ planner = wiring.planner()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    jobs = planner.plan()
-    return {"jobs": [job.dump() for job in jobs], "count": len(jobs)}
+    return PlannedReports.of(planner.plan()).model_dump(mode="json")

@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from ingestion_lambdas.events import NotificationRecord
 from ingestion_lambdas.services import wiring
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="spapi-lake")
-processor = BatchProcessor(event_type=EventType.SQS)
+# Each record is validated against NotificationRecord before record_handler sees it. A record that fails (not JSON, a
+# type we do not subscribe to, a field missing) or whose routing raises becomes a batchItemFailures entry, and the
+# processor logs it as a warning with the error (the ValidationError names the model and the field) through the
+# function's logger (the standard logger Powertools' Logger writes through, named after the service).
+processor = BatchProcessor(event_type=EventType.SQS, model=NotificationRecord, logger=logging.getLogger(logger.name))
 router = wiring.router()
 
 
-def record_handler(record: SQSRecord) -> str:
-    return router.route(json.loads(record.body))
+def record_handler(record: NotificationRecord) -> str:
+    return router.route(record.body)
 
 
 @logger.inject_lambda_context

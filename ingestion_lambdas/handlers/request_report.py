@@ -18,4 +18,4 @@ requests_service = wiring.report_requests()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    return requests_service.request(ReportJob.model_validate(event)).dump()
+    return requests_service.request(ReportJob.model_validate(event)).model_dump(mode="json")

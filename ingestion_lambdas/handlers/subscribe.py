@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from ingestion_lambdas.events import Subscribed, SubscribeInput
 from ingestion_lambdas.services import wiring
 
 if TYPE_CHECKING:
@@ -17,4 +18,5 @@ subscriber = wiring.subscriber()
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
-    return {"subscribed": subscriber.subscribe_all(event.get("queue_arn"))}
+    request = SubscribeInput.model_validate(event)
+    return Subscribed(subscribed=subscriber.subscribe_all(request.queue_arn)).model_dump(mode="json")

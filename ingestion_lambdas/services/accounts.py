@@ -75,7 +75,7 @@ class SpApiClients:
         self.session = session or requests.Session()
         self._ssm = SSMProvider(boto3_client=ssm_client)
         self._secrets = SecretsProvider(boto3_client=secrets_client)
-        self._token_store = SecretsManagerTokenStore(secrets_client, settings.access_token_secret_prefix)
+        self._secrets_client = secrets_client
         self.limiter = RateLimiter()
         self._provider: LwaTokenProvider | None = None
 
@@ -85,7 +85,7 @@ class SpApiClients:
         return cls(settings, aws.client("ssm"), aws.client("secretsmanager"))
 
     def accounts(self) -> dict[str, Account]:
-        raw = self._ssm.get(self.settings.accounts_parameter, transform="json", max_age=PARAMETER_MAX_AGE_S)
+        raw = self._ssm.get(self.settings.need("accounts_parameter"), transform="json", max_age=PARAMETER_MAX_AGE_S)
         return {a.account_id: a for a in TypeAdapter(list[Account]).validate_python(raw)}
 
     def parameter(self, name: str) -> Any:
@@ -101,13 +101,12 @@ class SpApiClients:
     def _token_provider(self) -> LwaTokenProvider:
         if self._provider is None:
             app = self._secrets.get(
-                self.settings.app_credentials_secret_id, transform="json", max_age=PARAMETER_MAX_AGE_S
+                self.settings.need("app_credentials_secret_id"), transform="json", max_age=PARAMETER_MAX_AGE_S
             )
             assert isinstance(app, dict)  # noqa: S101 - transform="json" of an object
             credentials = LwaCredentials(str(app["client_id"]), str(app["client_secret"]))
-            self._provider = LwaTokenProvider(
-                self.settings.lwa_endpoint, credentials, self.session, store=self._token_store
-            )
+            store = SecretsManagerTokenStore(self._secrets_client, self.settings.need("access_token_secret_prefix"))
+            self._provider = LwaTokenProvider(self.settings.lwa_endpoint, credentials, self.session, store=store)
         return self._provider
 
     def transport(self, account: Account) -> Transport:

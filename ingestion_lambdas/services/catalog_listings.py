@@ -1,8 +1,9 @@
 """Catalog items and listings items into the raw zone, as JSON lines.
 
-Targets (ASINs and SKUs per account and marketplace) live in DynamoDB; landing a listings report registers its SKUs
-and ASINs there. Batches are planned from the targets: ASINs 20 per searchCatalogItems call, SKUs one
-getListingsItem each. Objects are keyed by a hash of the batch, so a retry overwrites rather than duplicates.
+Targets (ASINs and SKUs per account and marketplace) live in DynamoDB; landing a report whose dataset declares
+targets in the registry (`Source.targets`: a listings report's SKUs and ASINs) registers them there. Batches are
+planned from the targets: ASINs 20 per searchCatalogItems call, SKUs one getListingsItem each. Objects are keyed by
+a hash of the batch, so a retry overwrites rather than duplicates.
 """
 
 from __future__ import annotations
@@ -16,31 +17,25 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
-from pydantic import BaseModel
 
-from lake_formation.raw_zone import ManifestEntry, raw_key
+from ingestion_lambdas.events import Batch
+from ingestion_lambdas.services.errors import UnknownSellerError
+from lake_formation import registry
+from lake_formation.errors import RegistryError
+from lake_formation.raw_zone import ManifestEntry, RawObject, RawZone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ingestion_lambdas.services.accounts import SpApiClients
     from ingestion_lambdas.services.ledger import LedgerEntry
+    from lake_formation.registry import TargetKind
 
 CATALOG_INCLUDED = ("attributes", "classifications", "dimensions", "identifiers", "images", "productTypes",
                     "salesRanks", "summaries")  # fmt: skip
 LISTINGS_INCLUDED = ("summaries", "attributes", "issues", "offers", "fulfillmentAvailability")
 ASIN_BATCH = 20  # searchCatalogItems takes 20 identifiers
 SKU_BATCH = 25  # getListingsItem is one SKU per call; a batch is one Lambda invocation's work
-LISTINGS_REPORT = "GET_MERCHANT_LISTINGS_ALL_DATA"
-
-
-class Batch(BaseModel):
-    """One unit of catalog or listings work: the CatalogAndListings state machine maps over these."""
-
-    account_id: str
-    marketplace_id: str
-    kind: str  # "ASIN" or "SKU"
-    ids: list[str]
 
 
 class CatalogAndListings:
@@ -50,26 +45,28 @@ class CatalogAndListings:
     ) -> None:  # fmt: skip
         self.clients = clients
         self.targets = dynamodb.Table(targets_table)
-        self.s3 = s3
-        self.bucket = bucket
-        self.kms_key_id = kms_key_id
+        self.raw = RawZone(s3, bucket, kms_key_id)
         self._clock = clock
 
     # Targets -------------------------------------------------------------------------------------------------
     def register_targets(self, entry: LedgerEntry, landed: ManifestEntry) -> None:
-        """After a report lands: a listings report's SKUs and ASINs become targets; other reports name none."""
-        if entry.report_type == LISTINGS_REPORT:
-            self.register_from_listings_report(entry.account_id, entry.marketplace_id, landed.key)
+        """After a report lands: the target columns its datasets declare (a listings report's SKUs and ASINs) are
+        registered; most reports declare none."""
+        headers = target_headers(landed.raw_name)
+        if headers:
+            self.register_from_report(entry.account_id, entry.marketplace_id, landed, headers)
 
-    def register_from_listings_report(self, account_id: str, marketplace_id: str, key: str) -> int:
-        """Every SKU and ASIN of a landed GET_MERCHANT_LISTINGS_ALL_DATA object becomes a target."""
-        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"]
+    def register_from_report(
+        self, account_id: str, marketplace_id: str, landed: ManifestEntry, headers: list[tuple[TargetKind, str]]
+    ) -> int:
+        """Every value of the landed flat file's target columns (kind, raw header) becomes a target."""
+        body = self.raw.stream(landed)
         rows = csv.DictReader(io.TextIOWrapper(body, encoding="utf-8"), delimiter="\t", quoting=csv.QUOTE_NONE)
         count = 0
         with self.targets.batch_writer(overwrite_by_pkeys=["scope", "target"]) as writer:
             for row in rows:
-                for kind, value in (("SKU", row.get("seller-sku")), ("ASIN", row.get("asin1"))):
-                    if value:
+                for kind, header in headers:
+                    if value := row.get(header):
                         writer.put_item(Item={"scope": f"{account_id}|{marketplace_id}", "target": f"{kind}|{value}",
                                               "account_id": account_id, "marketplace_id": marketplace_id,
                                               "kind": kind, "id": value})  # fmt: skip
@@ -109,8 +106,14 @@ class CatalogAndListings:
         return self._write("listings_items", batch, items)
 
     def refresh_listing(self, seller_id: str, sku: str, marketplace_id: str) -> ManifestEntry:
-        """A listings notification: fetch that one SKU again."""
-        account = next(a for a in self.clients.accounts().values() if a.selling_partner_id == seller_id)
+        """A listings notification: fetch that one SKU again.
+
+        Raises:
+            UnknownSellerError: no configured account has that selling-partner id.
+        """
+        account = next((a for a in self.clients.accounts().values() if a.selling_partner_id == seller_id), None)
+        if account is None:
+            raise UnknownSellerError(f"no configured account has the selling-partner id {seller_id!r}")
         return self.fetch(Batch(account_id=account.account_id, marketplace_id=marketplace_id, kind="SKU", ids=[sku]))
 
     def _write(self, dataset: str, batch: Batch, items: list[dict[str, Any]]) -> ManifestEntry:
@@ -121,17 +124,30 @@ class CatalogAndListings:
         body = "".join(json.dumps({"fetched_at": fetched_at, "account_id": batch.account_id,
                                    "marketplace_id": batch.marketplace_id, "item": item}) + "\n"
                        for item in items).encode()  # fmt: skip
-        key = raw_key(dataset, batch.marketplace_id, now, natural, "jsonl")
-        encryption = {
-            "ServerSideEncryption": "aws:kms",
-            **({"SSEKMSKeyId": self.kms_key_id} if self.kms_key_id else {}),
-        }
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/x-ndjson", **encryption)
-        entry = ManifestEntry(
-            report_id=natural, report_type=dataset, account_id=batch.account_id, marketplace_id=batch.marketplace_id,
-            bucket=self.bucket, key=key, source_charset="utf-8", bytes=len(body), rows=len(items),
+        target = RawObject(raw_name=dataset, marketplace_id=batch.marketplace_id, day=now, object_id=natural,
+                           format="jsonl")  # fmt: skip
+        self.raw.put_object(target, body)
+        entry = self.raw.manifest_entry(
+            target, account_id=batch.account_id, source_charset="utf-8", bytes=len(body), rows=len(items),
             sha256=hashlib.sha256(body).hexdigest(), header=[], ingested_at=now,
         )  # fmt: skip
-        self.s3.put_object(Bucket=self.bucket, Key=entry.manifest_key, Body=entry.model_dump_json().encode(),
-                           ContentType="application/json", **encryption)  # fmt: skip
+        self.raw.write_manifest(entry)  # last: the batch is landed once its manifest entry is there
         return entry
+
+
+def target_headers(raw_name: str) -> list[tuple[TargetKind, str]]:
+    """(target kind, raw column header) of every target column the datasets read from `raw_name` declare, e.g.
+    [("SKU", "seller-sku"), ("ASIN", "asin1")] for GET_MERCHANT_LISTINGS_ALL_DATA; empty for most reports.
+
+    Raises:
+        RegistryError: a target column that is not a column of a flat file.
+    """
+    headers: list[tuple[TargetKind, str]] = []
+    for dataset in registry.reading(raw_name):
+        for kind, name in dataset.source.targets.items():
+            header = dataset.column(name).source
+            if dataset.source.format != "tsv" or header is None:
+                raise RegistryError(f"{dataset.table}: target {kind} must be a column of the flat file, not {name!r}")
+            if (kind, header) not in headers:
+                headers.append((kind, header))
+    return headers

@@ -7,14 +7,13 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from boto3.s3.transfer import TransferConfig
 from pydantic import BaseModel
 
 from ingestion_lambdas.events import ReportJob
 from ingestion_lambdas.services.ledger import Status  # noqa: TC001 - a pydantic field type
 from ingestion_lambdas.spapi.documents import open_report_document
 from ingestion_lambdas.spapi.errors import ReportFailedError, ReportNotReadyError, UnknownReportError
-from lake_formation.raw_zone import ManifestEntry, raw_key
+from lake_formation.raw_zone import ManifestEntry, RawObject, RawZone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,43 +21,14 @@ if TYPE_CHECKING:
     from ingestion_lambdas.services.accounts import SpApiClients
     from ingestion_lambdas.services.ledger import Ledger, LedgerEntry
     from ingestion_lambdas.settings import Settings
-    from ingestion_lambdas.spapi.documents import DocumentStream
 
 logger = logging.getLogger(__name__)
-TSV = "text/tab-separated-values; charset=utf-8"
-JSON = "application/json"
-# 8 MiB parts, uploaded one at a time while the next is decoded; at most two parts held in memory (s3transfer's
-# default of ten would hold 80 MiB of a non-seekable stream): memory stays flat whatever the document size.
-TRANSFER = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024, max_concurrency=1)
-TRANSFER.max_in_memory_upload_chunks = 2
 
 
 class ReportLanding:
     def __init__(self, clients: SpApiClients, s3_client: Any, bucket: str, kms_key_id: str | None = None) -> None:
         self.clients = clients
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.kms_key_id = kms_key_id
-
-    def _encryption(self) -> dict[str, str]:
-        if self.kms_key_id:
-            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.kms_key_id}
-        return {"ServerSideEncryption": "aws:kms"}
-
-    def upload(self, stream: DocumentStream, key: str, report_id: str, content_type: str = TSV) -> None:
-        """Stream a document into the raw zone as UTF-8: an S3 multipart upload of 8 MiB parts, one at a time.
-        A download that fails verification raises mid-upload, and boto3 aborts the multipart upload."""
-        self.s3.upload_fileobj(
-            stream,
-            self.bucket,
-            key,
-            Config=TRANSFER,
-            ExtraArgs={
-                **self._encryption(),
-                "ContentType": content_type,
-                "Metadata": {"report-id": report_id, "source-charset": stream.source_charset},
-            },
-        )
+        self.raw = RawZone(s3_client, bucket, kms_key_id)
 
     def land(self, job: ReportJob) -> ManifestEntry:
         """Download the job's report document into the raw zone and write its manifest entry.
@@ -81,21 +51,17 @@ class ReportLanding:
         ingested_at = datetime.now(UTC)
         with open_report_document(api, report.report_document_id, self.clients.session) as stream:
             is_json = stream.peek(1) == b"{"
-            key = raw_key(
-                report.report_type,
-                job.marketplace_id,
-                report.data_start_time or report.created_time,
-                report.report_id,
-                "json" if is_json else "tsv",
+            target = RawObject(
+                raw_name=report.report_type,
+                marketplace_id=job.marketplace_id,
+                day=report.data_start_time or report.created_time,
+                object_id=report.report_id,
+                format="json" if is_json else "tsv",
             )
-            self.upload(stream, key, report.report_id, JSON if is_json else TSV)
-        landed = ManifestEntry(
-            report_id=report.report_id,
-            report_type=report.report_type,
+            self.raw.upload_stream(target, stream, stream.source_charset)
+        landed = self.raw.manifest_entry(
+            target,
             account_id=job.account_id,
-            marketplace_id=job.marketplace_id,
-            bucket=self.bucket,
-            key=key,
             source_charset=stream.source_charset,
             bytes=stream.bytes_out,
             rows=0 if is_json else max(stream.line_count - 1, 0),  # JSON documents: counted at curation
@@ -106,13 +72,7 @@ class ReportLanding:
             data_end_time=report.data_end_time,
         )
         # The manifest is written last: an object without a manifest entry is not yet landed, and a retry rewrites both.
-        self.s3.put_object(
-            Bucket=self.bucket,
-            Key=landed.manifest_key,
-            Body=landed.model_dump_json().encode(),
-            ContentType="application/json",
-            **self._encryption(),
-        )
+        self.raw.write_manifest(landed)
         logger.info(
             json.dumps(
                 {

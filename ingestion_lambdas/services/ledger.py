@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from ingestion_lambdas.events import ReportJob
 
 Status = Literal["REQUESTED", "LANDED", "NO_DATA", "FATAL", "FAILED"]
-TERMINAL: frozenset[str] = frozenset({"LANDED", "NO_DATA", "FAILED"})
+# Ledger states after which the pipeline does nothing more with a request (FATAL is requested again by reconcile).
+SETTLED_STATUSES: frozenset[str] = frozenset({"LANDED", "NO_DATA", "FAILED"})
 REPORT_ID_INDEX = "report_id-index"
 
 
@@ -48,7 +49,7 @@ class LedgerEntry(BaseModel):
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL
+        return self.status in SETTLED_STATUSES
 
 
 def request_key(job: ReportJob) -> str:

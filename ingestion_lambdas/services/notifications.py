@@ -6,13 +6,15 @@ starts nothing new. A listings notification refreshes that SKU in the raw zone.
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from botocore.exceptions import ClientError
 
+from ingestion_lambdas.events import LandReportInput, ListingsItemNotification, ReportProcessingFinishedNotification
+
 if TYPE_CHECKING:
+    from ingestion_lambdas.events import Notification, ReportProcessingFinished
     from ingestion_lambdas.services.accounts import SpApiClients
     from ingestion_lambdas.services.catalog_listings import CatalogAndListings
     from ingestion_lambdas.services.ledger import Ledger
@@ -48,11 +50,6 @@ class Subscriber:
         return subscribed
 
 
-def _field(body: dict[str, Any], name: str) -> Any:
-    """LISTINGS_ITEM_* notifications spell their keys in PascalCase, the others in camelCase."""
-    return body.get(name, body.get(name[0].upper() + name[1:]))
-
-
 class NotificationRouter:
     def __init__(self, sfn: Any, land_state_machine_arn: str, ledger: Ledger, catalog: CatalogAndListings) -> None:
         self.sfn = sfn
@@ -60,30 +57,44 @@ class NotificationRouter:
         self.ledger = ledger
         self.catalog = catalog
 
-    def route(self, body: dict[str, Any]) -> str:
-        """Act on one notification; returns what was done. Raises on anything it cannot act on (the message is
-        then retried and, in the end, kept in the dead-letter queue)."""
-        kind = str(_field(body, "notificationType") or "")
-        payload = _field(body, "payload") or {}
-        if kind == REPORT_FINISHED:
-            return self._report_finished(payload["reportProcessingFinishedNotification"])
-        if kind.removesuffix("D") in LISTINGS_TYPES:
-            self.catalog.refresh_listing(payload["SellerId"], payload["Sku"], payload["MarketplaceId"])
-            return "listing refreshed"
-        raise ValueError(f"unexpected notification type {kind!r}")
+    def route(self, notification: Notification) -> str:
+        """Act on one notification.
 
-    def _report_finished(self, finished: dict[str, Any]) -> str:
-        report_id = str(finished["reportId"])
-        if self.ledger.by_report_id(report_id) is None:
-            logger.info("report %s (%s) was not requested by this pipeline", report_id, finished.get("reportType"))
+        Args:
+            notification: the parsed body (`events.parse_notification`, or `events.NotificationRecord.body`).
+
+        Returns:
+            What was done: "landing started", "duplicate" (LandReport already started for it), "not ours" (a report
+            this pipeline did not request) or "listing refreshed".
+
+        Raises:
+            Whatever starting the execution or fetching the listing raises; the message is then retried and, in the
+            end, kept in the dead-letter queue.
+        """
+        if isinstance(notification, ReportProcessingFinishedNotification):
+            outcome = self._report_finished(notification.payload.report_processing_finished_notification)
+        elif isinstance(notification, ListingsItemNotification):
+            item = notification.payload
+            self.catalog.refresh_listing(item.seller_id, item.sku, item.marketplace_id)
+            outcome = "listing refreshed"
+        else:
+            assert_never(notification)
+        logger.info("notification %s (%s): %s", notification.notification_metadata.notification_id,
+                    notification.notification_type, outcome)  # fmt: skip
+        return outcome
+
+    def _report_finished(self, finished: ReportProcessingFinished) -> str:
+        if self.ledger.by_report_id(finished.report_id) is None:
+            logger.info("report %s (%s) was not requested by this pipeline", finished.report_id, finished.report_type)
             return "not ours"
-        return start_landing(self.sfn, self.land_state_machine_arn, f"land-{report_id}", report_id)
+        return start_landing(self.sfn, self.land_state_machine_arn, f"land-{finished.report_id}", finished.report_id)
 
 
 def start_landing(sfn: Any, state_machine_arn: str, name: str, report_id: str) -> str:
     """Start LandReport under a name made of natural ids: the same name twice starts one execution."""
     try:
-        sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps({"report_id": report_id}))
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
+                            input=LandReportInput(report_id=report_id).model_dump_json())  # fmt: skip
     except ClientError as err:
         if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise

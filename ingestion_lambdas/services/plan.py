@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ingestion_lambdas.events import ReportJob
 from ingestion_lambdas.services.ledger import request_key
+from lake_formation.registry import ReportRequest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,15 +24,11 @@ if TYPE_CHECKING:
 REUSABLE = frozenset({"IN_QUEUE", "IN_PROGRESS", "DONE"})
 
 
-class PlannedReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlannedReport(ReportRequest):
+    """One report type of the plan: the registry's request rules, plus the account kind and marketplaces."""
 
     report_type: str
     account_kind: Literal["seller", "vendor"] = "seller"
-    window_days: int = 1  # day-aligned UTC windows of this many days
-    restatement_days: int = 0  # windows ending this recently are requested again (Amazon restates them)
-    snapshot: bool = False  # a point-in-time report (listings, inventory): one request per day, no window
-    report_options: dict[str, str] = {}
     marketplace_ids: list[str] | None = None  # default: every marketplace of the account
 
 
@@ -40,7 +37,6 @@ class ReportPlan(BaseModel):
 
     lookback_days: int = 30
     restate_after_hours: float = 12.0  # a restated window is re-requested at most this often
-    poll_seconds: int = 60
     reports: list[PlannedReport]
 
 
@@ -68,7 +64,7 @@ class ReportPlanner:
 
     def plan(self) -> list[ReportJob]:
         """Every report request that is due now, each with a reusable reportId where SP-API already has one."""
-        plan = ReportPlan.model_validate(self.clients.parameter(self.settings.report_plan_parameter))
+        plan = ReportPlan.model_validate(self.clients.parameter(self.settings.need("report_plan_parameter")))
         now = datetime.fromtimestamp(self._clock(), UTC)
         new, repeated = [], []
         for account in self.clients.accounts().values():
@@ -86,7 +82,6 @@ class ReportPlanner:
                             data_start_time=start,
                             data_end_time=end,
                             report_options=planned.report_options,
-                            poll_seconds=plan.poll_seconds,
                         )
                         entry = self.ledger.get(request_key(job))
                         if entry is None:

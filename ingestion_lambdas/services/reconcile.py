@@ -5,8 +5,8 @@
   is repaired here.
 - A FATAL report is requested again once its cooldown has passed (the ledger entry then tracks the new report);
   after `fatal_max_attempts` tries, landing records it FAILED.
-- Reports Amazon generates on its own (settlements) are found with getReports and landed: there is no notification
-  for a report nobody requested.
+- Reports Amazon generates on its own (generated_by_amazon in the registry: settlements) are found with getReports
+  and landed: there is no notification for a report nobody requested.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from ingestion_lambdas.events import ReportJob
 from ingestion_lambdas.services.ledger import request_key
 from ingestion_lambdas.services.notifications import start_landing
 from ingestion_lambdas.services.report_requests import ReportRequests
-from ingestion_lambdas.spapi.reports import TERMINAL_STATUSES
+from ingestion_lambdas.spapi.reports import FINISHED_PROCESSING_STATUSES
+from lake_formation import registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from ingestion_lambdas.services.accounts import SpApiClients
     from ingestion_lambdas.services.ledger import Ledger
     from ingestion_lambdas.settings import Settings
-
-SCHEDULED_REPORT_TYPES = ("GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",)
 
 
 class Reconciler:
@@ -64,7 +63,7 @@ class Reconciler:
                 continue
             counts["checked"] += 1
             report = self.clients.reports(entry.account_id).get_report(str(entry.report_id))
-            if report.processing_status in TERMINAL_STATUSES:
+            if report.processing_status in FINISHED_PROCESSING_STATUSES:
                 name = f"reconcile-{entry.report_id}-{int(now)}"
                 counts["landing_started"] += (
                     start_landing(self.sfn, self.settings.land_report_arn, name, str(entry.report_id)) != "duplicate"
@@ -78,7 +77,7 @@ class Reconciler:
             if account.kind != "seller":
                 continue
             reports = self.clients.reports(account.account_id).list_reports(
-                list(SCHEDULED_REPORT_TYPES), processing_statuses=["DONE"], created_since=since
+                registry.generated_report_types(), processing_statuses=["DONE"], created_since=since
             )
             for report in reports:
                 job = ReportJob(

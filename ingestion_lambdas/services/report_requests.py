@@ -1,4 +1,4 @@
-"""Request a report (or adopt one SP-API already has) and record it in the ledger; follow its status."""
+"""Request a report (or adopt one SP-API already has) and record it in the ledger."""
 
 from __future__ import annotations
 
@@ -29,12 +29,3 @@ class ReportRequests:
             job.report_type, [job.marketplace_id], job.data_start_time, job.data_end_time, job.report_options
         )
         return job.model_copy(update={"report_id": report_id, "processing_status": "IN_QUEUE"})
-
-    def refresh_status(self, job: ReportJob) -> ReportJob:
-        """getReport; returns the job with the current processingStatus (and document id once DONE)."""
-        if job.report_id is None:
-            raise ValueError("the job has no report_id yet: create it first")
-        report = self.clients.reports(job.account_id).get_report(job.report_id)
-        return job.model_copy(
-            update={"processing_status": report.processing_status, "report_document_id": report.report_document_id}
-        )

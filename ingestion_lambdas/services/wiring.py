@@ -28,13 +28,13 @@ def clients() -> SpApiClients:
 
 @cache
 def ledger() -> Ledger:
-    return Ledger(aws.resource("dynamodb"), settings().ledger_table)
+    return Ledger(aws.resource("dynamodb"), settings().need("ledger_table"))
 
 
 def catalog() -> CatalogAndListings:
     s = settings()
-    return CatalogAndListings(clients(), aws.resource("dynamodb"), s.targets_table, aws.client("s3"), s.raw_bucket,
-                              s.kms_key_id)  # fmt: skip
+    return CatalogAndListings(clients(), aws.resource("dynamodb"), s.need("targets_table"), aws.client("s3"),
+                              s.need("raw_bucket"), s.kms_key_id)  # fmt: skip
 
 
 def planner() -> ReportPlanner:
@@ -47,7 +47,7 @@ def report_requests() -> ReportRequests:
 
 def settlement() -> ReportSettlement:
     s = settings()
-    landing = ReportLanding(clients(), aws.client("s3"), s.raw_bucket, s.kms_key_id)
+    landing = ReportLanding(clients(), aws.client("s3"), s.need("raw_bucket"), s.kms_key_id)
     return ReportSettlement(landing, ledger(), s, on_landed=catalog().register_targets)
 
 

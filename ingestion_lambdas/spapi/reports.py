@@ -22,7 +22,8 @@ CANCEL_REPORT = Operation("cancelReport", Quota(0.0222, 10))
 MAX_PAGE_SIZE = 100
 
 ProcessingStatus = Literal["IN_QUEUE", "IN_PROGRESS", "DONE", "CANCELLED", "FATAL"]
-TERMINAL_STATUSES = frozenset({"DONE", "CANCELLED", "FATAL"})
+# processingStatus values after which SP-API does nothing more with a report (it can be landed or settled).
+FINISHED_PROCESSING_STATUSES = frozenset({"DONE", "CANCELLED", "FATAL"})
 
 
 class Report(ApiModel):

@@ -30,10 +30,10 @@ def curated(stack):
 def test_every_landed_line_is_curated_quarantined_or_deduplicated(stack, curated, table):
     runs, _ = curated
     run = runs[table]
-    landed = sum(m.rows for m in landed_manifests(stack) if m.report_type == registry.dataset(table).source.report_type)
-    assert run["status"] == "SUCCEEDED" and run["rows_read"] == landed > 0
-    assert run["rows_read"] == run["curated"] + run["quarantined"] + run["deduplicated"]
-    assert run["quarantined"] == 0, run["quarantine_reasons"]  # the sandbox writes only well-formed rows
+    landed = sum(m.rows for m in landed_manifests(stack) if m.raw_name == registry.dataset(table).source.raw_name)
+    assert run.status == "SUCCEEDED" and run.rows_read == landed > 0
+    assert run.rows_read == run.curated + run.quarantined + run.deduplicated
+    assert run.quarantined == 0, run.quarantine_reasons  # the sandbox writes only well-formed rows
 
 
 def test_units_ordered_per_marketplace_and_day_equal_the_ground_truth(stack, curated):
@@ -73,7 +73,7 @@ def test_each_settlement_total_is_the_sum_of_its_lines(curated):
 
 def test_the_japanese_shipments_extra_column_is_reported_not_lost(curated):
     runs, con = curated
-    assert runs["fulfilled_shipments"]["extra_columns"] == ["points-granted"]
+    assert runs["fulfilled_shipments"].extra_columns == ["points-granted"]
     assert (
         con.sql(
             "SELECT count(*) FROM spapi_lake.fulfilled_shipments WHERE marketplace_id = 'A1VC38T7YXB528'"
@@ -86,10 +86,10 @@ def test_the_japanese_shipments_extra_column_is_reported_not_lost(curated):
 def test_json_records_are_flattened_with_exact_accounting_and_no_quarantine(curated, table):
     runs, con = curated
     run = runs[table]
-    assert run["status"] == "SUCCEEDED" and run["rows_read"] > 0
-    assert run["rows_read"] == run["curated"] + run["quarantined"] + run["deduplicated"]
-    assert run["quarantined"] == 0, run["quarantine_reasons"]
-    assert run["validation"]["success"]
+    assert run.status == "SUCCEEDED" and run.rows_read > 0
+    assert run.rows_read == run.curated + run.quarantined + run.deduplicated
+    assert run.quarantined == 0, run.quarantine_reasons
+    assert run.validation.success
 
 
 def test_sales_and_traffic_agrees_with_the_order_lines_in_the_lake(curated):

@@ -11,6 +11,7 @@ import requests
 
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
+from lake_formation.raw_zone import RawZone
 from local.pipeline import ingest, invoke, landed_manifests, run_state_machine
 from sandbox.faults import Faults
 
@@ -24,11 +25,11 @@ def ingested(stack):
     return ingest(stack)
 
 
-def wait_for(predicate, timeout_s: float = 30.0, every_s: float = 0.3, reconcile: bool = False):
+def wait_for(predicate, timeout_s: float = 30.0, every_s: float = 0.3, reconcile=None):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if reconcile:
-            invoke("reconcile")
+        if reconcile is not None:  # the stack whose reconcile function to run
+            invoke(reconcile, "reconcile")
         if (value := predicate()) is not None:
             return value
         time.sleep(every_s)
@@ -43,12 +44,12 @@ def settled(report_id: str, statuses=("LANDED", "NO_DATA", "FAILED")):
     return check
 
 
-def request_one(day: int, report_type: str = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL") -> str:
+def request_one(stack, day: int, report_type: str = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL") -> str:
     """One report outside the plan's windows (its own ledger entry), through the request_report function."""
     start = datetime(2026, 1, day, tzinfo=UTC)
     job = {"account_id": "demo-seller-na", "report_type": report_type, "marketplace_id": "ATVPDKIKX0DER",
            "data_start_time": start.isoformat(), "data_end_time": (start + timedelta(days=1)).isoformat()}  # fmt: skip
-    return str(invoke("request_report", job)["report_id"])
+    return str(invoke(stack, "request_report", job)["report_id"])
 
 
 def objects_of(stack, report_id: str) -> list[str]:
@@ -65,14 +66,14 @@ def test_every_ledger_entry_ends_terminal_and_every_landed_object_matches_the_gr
     ledger = ingested["ledger"]
     assert ledger["pending"] == 0 and ledger["failed"] == 0
     assert ledger["requested"] == ledger["landed"] + ledger["no_data"] > 40
-    manifests = {m.report_id: m for m in landed_manifests(stack)}
-    s3 = aws.client("s3")
+    manifests = {m.object_id: m for m in landed_manifests(stack)}
+    raw = RawZone(aws.client("s3"), stack.resources.raw_bucket)
     report_types = set()
     for entry in wiring.ledger().entries():
         if entry.status != "LANDED":
             continue
         landed, expected = manifests[str(entry.report_id)], truth(stack, str(entry.report_id))
-        body = s3.get_object(Bucket=landed.bucket, Key=landed.key)["Body"].read()
+        body = raw.read(landed)
         assert hashlib.sha256(body).hexdigest() == landed.sha256 == expected["sha256"], entry.report_type
         if landed.key.endswith(".tsv"):
             assert landed.rows == expected["rows"], entry.report_type
@@ -91,7 +92,7 @@ def test_a_duplicated_notification_lands_once(stack, ingested):
     box = stack.sandbox.sandbox
     box.set_faults(Faults.parse("duplicate_notification"))
     try:
-        report_id = request_one(2)
+        report_id = request_one(stack, 2)
         entry = wait_for(settled(report_id))
     finally:
         box.set_faults(Faults())
@@ -109,12 +110,12 @@ def test_a_dropped_notification_is_recovered_by_reconcile(stack, ingested):
     box = stack.sandbox.sandbox
     box.set_faults(Faults.parse("drop_notification"))
     try:
-        report_id = request_one(3)
+        report_id = request_one(stack, 3)
         time.sleep(3)  # the report finishes; its notification never comes
     finally:
         box.set_faults(Faults())
     assert wiring.ledger().by_report_id(report_id).status == "REQUESTED"
-    entry = wait_for(settled(report_id), reconcile=True, every_s=1.0)
+    entry = wait_for(settled(report_id), reconcile=stack, every_s=1.0)
     assert entry.status == "LANDED" and entry.sha256 == truth(stack, report_id)["sha256"]
 
 
@@ -122,7 +123,7 @@ def test_a_fatal_report_is_requested_again_after_its_cooldown_then_recorded_fail
     box = stack.sandbox.sandbox
     box.set_faults(Faults.parse("fatal_report"))
     try:
-        first_id = request_one(4)
+        first_id = request_one(stack, 4)
         first = wait_for(settled(first_id, ("FATAL",)))
         assert first.attempts == 1 and "internal processing error" in first.error
         key = first.request_key
@@ -131,7 +132,7 @@ def test_a_fatal_report_is_requested_again_after_its_cooldown_then_recorded_fail
             entry = wiring.ledger().get(key)
             return entry if entry.status == "FAILED" else None
 
-        last = wait_for(failed, timeout_s=60, every_s=1.0, reconcile=True)
+        last = wait_for(failed, timeout_s=60, every_s=1.0, reconcile=stack)
     finally:
         box.set_faults(Faults())
     assert last.attempts == wiring.settings().fatal_max_attempts == 3
@@ -149,7 +150,7 @@ def test_a_crash_between_upload_and_ledger_update_is_repaired_by_reconcile(stack
         return real_settle(entry, status, **fields)
 
     monkeypatch.setattr(ledger, "settle", crash_once)
-    report_id = request_one(5)
+    report_id = request_one(stack, 5)
     wait_for(lambda: crashes or None)
     time.sleep(1)
     assert ledger.by_report_id(report_id).status == "REQUESTED"
@@ -158,19 +159,19 @@ def test_a_crash_between_upload_and_ledger_update_is_repaired_by_reconcile(stack
     document = next(k for k in keys if k.endswith(".tsv"))
     body = aws.client("s3").get_object(Bucket=stack.resources.raw_bucket, Key=document)["Body"].read()
     assert hashlib.sha256(body).hexdigest() == truth(stack, report_id)["sha256"]
-    entry = wait_for(settled(report_id), reconcile=True, every_s=1.0)
+    entry = wait_for(settled(report_id), reconcile=stack, every_s=1.0)
     assert entry.status == "LANDED" and objects_of(stack, report_id) == keys
 
 
 def test_catalog_and_listings_land_every_sku_and_asin_of_the_listings_reports(stack, ingested):
     run_state_machine(stack, "catalog_and_listings")
     manifests = landed_manifests(stack)
-    s3 = aws.client("s3")
+    raw = RawZone(aws.client("s3"), stack.resources.raw_bucket)
 
-    def lines(kind: str, skip: int = 0) -> list[tuple[str, str]]:
+    def lines(raw_name: str, skip: int = 0) -> list[tuple[str, str]]:
         found = []
-        for m in (m for m in manifests if m.report_type == kind):
-            text = s3.get_object(Bucket=m.bucket, Key=m.key)["Body"].read().decode()
+        for m in (m for m in manifests if m.raw_name == raw_name):
+            text = raw.read(m).decode()
             found += [(m.marketplace_id, line) for line in text.splitlines()[skip:]]
         return found
 

@@ -9,7 +9,7 @@ import requests
 from glue_jobs.common.validation import ValidationOutcome
 from glue_jobs.curate_reports import job
 from ingestion_lambdas import aws
-from lake_formation.raw_zone import ManifestEntry, manifest_key, raw_key
+from lake_formation.raw_zone import ManifestEntry, RawObject, RawZone
 from local.pipeline import ingest, landed_manifests, publish_duckdb, run_curation
 from local.query import catalog_views, connect_lake
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER
@@ -22,24 +22,15 @@ def land_bad_document(stack, report_id: str = "900000000001") -> tuple[ManifestE
     good = "\t".join({"seller-sku": "BAD-FILE-SKU", "status": "Active"}.get(c, "") for c in MERCHANT_LISTINGS_HEADER)
     broken = "Broken line\twith three\tcells"
     body = "\n".join(["\t".join(MERCHANT_LISTINGS_HEADER), good, broken]) + "\n"
-    now = datetime.now(UTC)
-    entry = ManifestEntry(
-        report_id=report_id,
-        report_type=REPORT_TYPE,
-        account_id="demo-seller-na",
-        marketplace_id="ATVPDKIKX0DER",
-        bucket=stack.resources.raw_bucket,
-        key=raw_key(REPORT_TYPE, "ATVPDKIKX0DER", datetime(2020, 1, 1, tzinfo=UTC), report_id),
-        source_charset="utf-8",
-        bytes=len(body),
-        rows=2,
-        sha256="-",
-        header=list(MERCHANT_LISTINGS_HEADER),
-        ingested_at=now,
-    )
-    s3 = aws.client("s3")
-    s3.put_object(Bucket=entry.bucket, Key=entry.key, Body=body.encode())
-    s3.put_object(Bucket=entry.bucket, Key=manifest_key(REPORT_TYPE, entry.report_id), Body=entry.model_dump_json())
+    raw = RawZone(aws.client("s3"), stack.resources.raw_bucket)
+    target = RawObject(raw_name=REPORT_TYPE, marketplace_id="ATVPDKIKX0DER", day=datetime(2020, 1, 1, tzinfo=UTC),
+                       object_id=report_id, format="tsv")  # fmt: skip
+    raw.put_object(target, body.encode())
+    entry = raw.manifest_entry(
+        target, account_id="demo-seller-na", source_charset="utf-8", bytes=len(body), rows=2, sha256="-",
+        header=list(MERCHANT_LISTINGS_HEADER), ingested_at=datetime.now(UTC),
+    )  # fmt: skip
+    raw.write_manifest(entry)
     return entry, broken
 
 
@@ -51,7 +42,7 @@ def sandbox_rows(stack, report_id: str) -> int:
 def pipeline(stack, tmp_path_factory):
     stack.spark()
     ingest(stack)
-    results = [m for m in landed_manifests(stack) if m.report_type == REPORT_TYPE]
+    results = [m for m in landed_manifests(stack) if m.raw_name == REPORT_TYPE]
     bad_entry, broken_line = land_bad_document(stack)
     run = run_curation(stack, "merchant_listings")
     duckdb_file, _ = publish_duckdb(stack, tmp_path_factory.mktemp("out") / "lake.duckdb")
@@ -64,15 +55,15 @@ def test_every_listings_report_lands_its_document(pipeline, stack):
         m for a in stack.sandbox.info()["accounts"] if a["kind"] == "seller" for m in a["marketplace_ids"]
     }
     for result in results:
-        assert result.rows == sandbox_rows(stack, result.report_id)
+        assert result.rows == sandbox_rows(stack, result.object_id)
 
 
 def test_row_accounting_is_exact(pipeline):
     run = pipeline["run"]
-    assert run["status"] == "SUCCEEDED"
-    assert run["rows_read"] == run["curated"] + run["quarantined"] + run["deduplicated"]
-    assert run["quarantined"] == 1
-    assert run["quarantine_reasons"] == {"column_count": 1, "missing_required:seller_sku": 1}
+    assert run.status == "SUCCEEDED"
+    assert run.rows_read == run.curated + run.quarantined + run.deduplicated
+    assert run.quarantined == 1
+    assert run.quarantine_reasons == {"column_count": 1, "missing_required:seller_sku": 1}
 
 
 def test_curated_rows_per_report_equal_the_sandbox_ground_truth(pipeline, stack):
@@ -85,7 +76,7 @@ def test_curated_rows_per_report_equal_the_sandbox_ground_truth(pipeline, stack)
                               FROM spapi_lake.merchant_listings GROUP BY 1""").fetchall()
     )
     for result in pipeline["results"]:
-        assert per_day[f"{result.marketplace_id}/{result.data_date}"] == sandbox_rows(stack, result.report_id)
+        assert per_day[f"{result.marketplace_id}/{result.data_date}"] == sandbox_rows(stack, result.object_id)
     assert per_day[f"ATVPDKIKX0DER/{pipeline['bad'].data_date}"] == 1  # the good line of the bad document
 
 
@@ -93,7 +84,7 @@ def test_the_bad_line_is_in_quarantine_with_its_rule_and_raw_text(pipeline, stac
     con = connect_lake(stack.aws.endpoint)
     rows = con.sql(f"""SELECT rules, raw_line FROM read_parquet(
         's3://{stack.resources.curated_bucket}/quarantine/merchant_listings/**/*.parquet', hive_partitioning = true)
-        WHERE report_id = '{pipeline["bad"].report_id}'""").fetchall()
+        WHERE object_id = '{pipeline["bad"].object_id}'""").fetchall()
     assert rows == [("column_count:expected 29 got 3; missing_required:seller_sku", pipeline["broken"])]
 
 
@@ -112,19 +103,23 @@ def test_a_rerun_without_new_raw_data_writes_nothing(pipeline, stack):
     again = run_curation(stack, "merchant_listings")
     target, _ = publish_duckdb(stack, pipeline["duckdb"])
     con = connect_lake(stack.aws.endpoint, str(target))
-    assert again["status"] == "NO_NEW_DATA" and again["rows_read"] == 0
+    assert again.status == "NO_NEW_DATA" and again.rows_read == 0 and again.validation is None
     assert con.sql("SELECT count(*) FROM merchant_listings").fetchone()[0] == before
-    assert json.dumps(again)  # the run report is plain JSON
 
 
 def test_the_run_keeps_its_validation_results_and_data_docs(pipeline, stack):
     run = pipeline["run"]
-    assert run["validation"]["success"] and run["validation"]["failed"] == []
+    assert run.validation.success and run.validation.failed == []
     s3 = aws.client("s3")
     results = s3.get_object(
-        Bucket=stack.resources.curated_bucket, Key=f"_runs/merchant_listings/{run['run_id']}.validation.json"
+        Bucket=stack.resources.curated_bucket, Key=f"_runs/merchant_listings/{run.run_id}.validation.json"
     )
     assert json.loads(results["Body"].read())["success"] is True
+    stored = s3.get_object(Bucket=stack.resources.curated_bucket, Key=f"_runs/merchant_listings/{run.run_id}.json")
+    assert set(json.loads(stored["Body"].read())) == {
+        "dataset", "run_id", "raw_objects", "rows_read", "curated", "quarantined", "deduplicated", "partitions",
+        "missing_columns", "extra_columns", "quarantine_reasons", "status", "validation",
+    }  # fmt: skip
     index = s3.get_object(Bucket=stack.resources.curated_bucket, Key="_data_docs/merchant_listings/index.html")
     assert b"<html" in index["Body"].read().lower()
 
@@ -139,8 +134,8 @@ def test_a_batch_that_fails_its_suite_is_not_published_and_is_curated_by_the_nex
     )
     monkeypatch.setattr(job, "validate", lambda *args, **kwargs: failing)
     refused = run_curation(stack, "merchant_listings")
-    assert refused["status"] == "VALIDATION_FAILED" and refused["validation"]["failed"] == failing.failed
+    assert refused.status == "VALIDATION_FAILED" and refused.validation.failed == failing.failed
     assert con.sql("SELECT count(*) FROM spapi_lake.merchant_listings").fetchone()[0] == before
     monkeypatch.undo()
     accepted = run_curation(stack, "merchant_listings")
-    assert accepted["status"] == "SUCCEEDED" and accepted["raw_objects"] == 1 and accepted["curated"] == 1
+    assert accepted.status == "SUCCEEDED" and accepted.raw_objects == 1 and accepted.curated == 1

@@ -1,96 +1,102 @@
-"""The storage and ingestion templates deploy on moto's CloudFormation, and what moto builds is what the code uses."""
+"""The offline world is the CloudFormation templates deployed into moto: what they declare is what the code uses."""
 
-import io
 import json
+import re
 import zipfile
 
-import pytest
 from moto.stepfunctions.models import stepfunctions_backends
 
+from deployment.artifacts import build_package
+from deployment.templates import ROOT, STACKS, load, packaged_template
 from ingestion_lambdas import aws
-from local.cloudformation import ROOT, load, packaged
-from local.deploy import build_package
+from ingestion_lambdas.settings import ENVIRONMENT
+from lake_formation import registry
+from local.moto_gaps import ACCOUNT, REGION, uncovered_types
 
-ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's defaults
-PREFIX = "cfntest"
-ARTIFACTS = "cfntest-artifacts"
-
-
-@pytest.fixture(scope="module")
-def deployed(stack):
-    s3, cfn = aws.client("s3"), aws.client("cloudformation")
-    s3.create_bucket(Bucket=ARTIFACTS)
-    package = io.BytesIO()
-    with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("ingestion_lambdas/__init__.py", "")
-    s3.put_object(Bucket=ARTIFACTS, Key="ingestion/lambda.zip", Body=package.getvalue())
-    cfn.create_stack(StackName=f"{PREFIX}-storage", TemplateBody=packaged("storage.yaml"),
-                     Parameters=[{"ParameterKey": "Prefix", "ParameterValue": PREFIX}])  # fmt: skip
-    plan = (ROOT / "cloudformation" / "report-plan.json").read_text()
-    cfn.create_stack(
-        StackName=f"{PREFIX}-ingestion",
-        TemplateBody=packaged("ingestion.yaml"),
-        Capabilities=["CAPABILITY_IAM"],
-        Parameters=[
-            {"ParameterKey": "Prefix", "ParameterValue": PREFIX},
-            {"ParameterKey": "ArtifactsBucket", "ParameterValue": ARTIFACTS},
-            {"ParameterKey": "ReportPlanJson", "ParameterValue": plan},
-        ],
-    )
-    return {s["StackName"]: s for s in cfn.describe_stacks()["Stacks"]}
+LOCAL = ROOT / "local"
 
 
-def test_both_stacks_deploy(deployed):
-    stacks = deployed
-    assert stacks[f"{PREFIX}-storage"]["StackStatus"] == "CREATE_COMPLETE"
-    assert stacks[f"{PREFIX}-ingestion"]["StackStatus"] == "CREATE_COMPLETE"
+def template_variables() -> set[str]:
+    """Every environment variable a template gives a Lambda function."""
+    names = set()
+    for stack in STACKS:
+        for resource in load(stack.template)["Resources"].values():
+            if resource["Type"] == "AWS::Lambda::Function":
+                names |= set(resource["Properties"].get("Environment", {}).get("Variables", {}))
+    return names
 
 
-def test_the_queue_has_its_dead_letter_queue_and_lets_sp_api_send(deployed):
+def test_every_stack_deploys(stack):
+    cfn = aws.client("cloudformation")
+    statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+    assert statuses == {f"{stack.resources.prefix}-{s.part}": "CREATE_COMPLETE" for s in STACKS}
+
+
+def test_every_resource_type_is_deployed_by_moto_or_made_by_hand():
+    for stack in STACKS:
+        assert uncovered_types(load(stack.template)) == set(), stack.template
+    # ...and the check fails for a type nobody deploys, as soon as a template gains one.
+    template = load("curation.yaml")
+    template["Resources"]["Queries"] = {"Type": "AWS::Athena::WorkGroup", "Properties": {"Name": "analysts"}}
+    assert uncovered_types(template) == {"AWS::Athena::WorkGroup"}
+
+
+def test_each_setting_has_its_template_variable_and_each_variable_its_setting():
+    assert template_variables() == set(ENVIRONMENT.values())
+
+
+def test_local_declares_no_resource_name_variable_or_handler_of_the_templates(stack):
+    source = "\n".join(p.read_text() for p in LOCAL.glob("*.py"))
+    names = {physical for _, physical in stack.resources.resources.values() if len(physical) > 8}
+    names |= {name.split(":")[-1] for name in names if name.startswith("arn:")}
+    declared = [n for n in names | template_variables() if re.search(rf"[\"'/]{re.escape(n)}[\"'/]", source)]
+    assert declared == []
+    assert "ingestion_lambdas.handlers." not in source
+
+
+def test_the_queue_has_its_dead_letter_queue_and_lets_sp_api_send(stack):
     sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=f"{PREFIX}-notifications")["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(f"{PREFIX}-notifications-dlq")
-    # moto skips AWS::SQS::QueuePolicy, so the policy is checked in the template itself
-    template = load("ingestion.yaml")
-    statement = template["Resources"]["NotificationsQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
-    assert template["Parameters"]["SpApiNotificationsAccount"]["Default"] == "437568002678"
-    assert statement["Principal"] == {"AWS": {"Ref": "SpApiNotificationsAccount"}}
+    attributes = sqs.get_queue_attributes(QueueUrl=stack.resources.queue_url, AttributeNames=["All"])["Attributes"]
+    assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith("-notifications-dlq")
+    (statement,) = json.loads(attributes["Policy"])["Statement"]  # made by hand from the template resource
+    assert load("ingestion.yaml")["Parameters"]["SpApiNotificationsAccount"]["Default"] == "437568002678"
+    assert statement["Principal"] == {"AWS": "437568002678"}
     assert set(statement["Action"]) == {"sqs:SendMessage", "sqs:GetQueueAttributes"}
 
 
-def test_the_ledger_has_the_report_id_index_the_code_queries(deployed):
-    table = aws.client("dynamodb").describe_table(TableName=f"{PREFIX}-report-ledger")["Table"]
+def test_the_ledger_has_the_report_id_index_the_code_queries(stack):
+    name = stack.resources.environment()["LEDGER_TABLE"]
+    table = aws.client("dynamodb").describe_table(TableName=name)["Table"]
     assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["report_id-index"]
     assert table["KeySchema"] == [{"AttributeName": "request_key", "KeyType": "HASH"}]
 
 
-def test_functions_run_the_real_handlers_with_references_only(deployed):
+def test_functions_run_the_real_handlers_with_references_only(stack):
     lam = aws.client("lambda")
-    land = lam.get_function(FunctionName=f"{PREFIX}-land-report")["Configuration"]
-    assert land["Handler"] == "ingestion_lambdas.handlers.land_report.lambda_handler"
+    land = lam.get_function(FunctionName=stack.resources.functions["land_report"])["Configuration"]
     env = land["Environment"]["Variables"]
-    assert env["LEDGER_TABLE"] == f"{PREFIX}-report-ledger" and env["RAW_BUCKET"].startswith(f"{PREFIX}-raw-")
-    assert not any("secret" in v.lower() and "/" not in v for v in env.values())  # names of secrets, never values
-    handlers = {
-        f["Handler"].split(".")[2] for f in lam.list_functions()["Functions"] if f["FunctionName"].startswith(PREFIX)
-    }
+    assert env["RAW_BUCKET"] == stack.resources.raw_bucket
+    assert not any("secret" in str(v).lower() and "/" not in str(v) for v in env.values())  # secret names only
     modules = {p.stem for p in (ROOT / "ingestion_lambdas" / "handlers").glob("*.py") if p.stem != "__init__"}
-    assert handlers == modules
-    mappings = lam.list_event_source_mappings(FunctionName=f"{PREFIX}-process-notifications")["EventSourceMappings"]
-    assert mappings and mappings[0]["EventSourceArn"].endswith(f"{PREFIX}-notifications")
+    assert set(stack.resources.functions) == modules
+    (mapping,) = lam.list_event_source_mappings(FunctionName=stack.resources.functions["process_notifications"])[
+        "EventSourceMappings"
+    ]
+    assert mapping["EventSourceArn"] == stack.resources.queue_arn
+    assert mapping["State"] == "Disabled"  # moto's own delivery is off; local/event_sources.py polls as AWS does
 
 
-def test_state_machines_get_the_asl_files_with_function_arns_substituted(deployed):
-    # With ASL execution switched on, moto's API serves a different backend from the one its CloudFormation fills,
-    # so the deployed definitions are read from the latter (moto runs in this process).
-    machines = {m.name: m.definition for m in stepfunctions_backends[ACCOUNT][REGION].state_machines}
-    definition = json.loads(machines[f"{PREFIX}-land-report"])
-    task = definition["States"]["LandReport"]
-    assert task["Parameters"]["FunctionName"].endswith(f"function:{PREFIX}-land-report")
+def test_state_machines_run_the_asl_files_with_function_arns_substituted(stack):
+    described = aws.client("stepfunctions").describe_state_machine(
+        stateMachineArn=stack.resources.state_machines["land_report"]
+    )
+    task = json.loads(described["definition"])["States"]["LandReport"]
+    assert task["Parameters"]["FunctionName"].endswith(f"function:{stack.resources.functions['land_report']}")
     assert {e for r in task["Retry"] for e in r["ErrorEquals"]} >= {"SpApiThrottledError", "TruncatedDownloadError"}
-    assert {f"{PREFIX}-request-reports", f"{PREFIX}-catalog-and-listings"} <= set(machines)
+    # moto's CloudFormation filled its own backend with the same definitions
+    machines = {m.name: m.definition for m in stepfunctions_backends[ACCOUNT][REGION].state_machines}
     assert not any("${" in text for text in machines.values())
+    assert {arn.rsplit(":", 1)[1] for arn in stack.resources.state_machines.values()} == set(machines)
 
 
 def test_the_lambda_package_holds_every_handler_and_the_raw_zone_contract(tmp_path):
@@ -101,16 +107,42 @@ def test_the_lambda_package_holds_every_handler_and_the_raw_zone_contract(tmp_pa
     assert not any("__pycache__" in name for name in names)
 
 
-def test_the_curation_workflow_curates_every_dataset_of_the_registry():
-    from lake_formation import registry  # noqa: PLC0415
+def test_the_curation_workflow_curates_every_dataset_of_the_registry(stack):
+    glue = aws.client("glue")
+    triggers = {t["Type"]: t for t in glue.get_triggers()["Triggers"]}  # the deployed triggers
+    scheduled = {a["Arguments"]["--dataset"] for a in triggers["SCHEDULED"]["Actions"]}
+    conditional = {a["Arguments"]["--dataset"] for a in triggers["CONDITIONAL"]["Actions"]}
+    assert scheduled == {name for name, d in registry.load_all().items() if d.source.kind == "report"}
+    assert conditional == {name for name, d in registry.load_all().items() if d.source.kind == "api"}
+    job = glue.get_job(JobName=stack.resources.curation_job)["Job"]
+    assert job["GlueVersion"] == "5.0"
+    assert "great_expectations==" in job["DefaultArguments"]["--additional-python-modules"]
+    assert job["DefaultArguments"]["--raw_bucket"] == stack.resources.raw_bucket
 
-    resources = load("curation.yaml")["Resources"]
-    scheduled = resources["ReportDatasetsTrigger"]["Properties"]
-    conditional = resources["ItemDatasetsTrigger"]["Properties"]
-    assert scheduled["Type"] == "SCHEDULED" and conditional["Type"] == "CONDITIONAL"
-    curated = [a["Arguments"]["--dataset"] for t in (scheduled, conditional) for a in t["Actions"]]
-    assert sorted(curated) == sorted(registry.load_all())
-    job = resources["CurationJob"]["Properties"]
-    assert (
-        job["GlueVersion"] == "5.0" and "great_expectations==" in job["DefaultArguments"]["--additional-python-modules"]
-    )
+
+def test_the_report_plan_is_the_registry_rendered():
+    from lake_formation.render import report_plan_json  # noqa: PLC0415
+
+    assert (ROOT / "cloudformation" / "report-plan.json").read_text() == report_plan_json()
+
+
+def test_kms_key_policies_ship_as_json_text():
+    key = packaged_template("storage.yaml")["Resources"]["DataKey"]["Properties"]["KeyPolicy"]
+    assert json.loads(key["Fn::Sub"])["Statement"][0]["Principal"]["AWS"].endswith(":root")
+
+
+def test_bucket_policies_deny_plain_http_and_are_kept_unapplied_offline(stack):
+    policies = stack.resources.unapplied_bucket_policies
+    assert set(policies) == {stack.resources.raw_bucket, stack.resources.curated_bucket}
+    for policy in policies.values():
+        (statement,) = json.loads(policy)["Statement"]
+        assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_the_raw_bucket_keeps_versions_and_blocks_public_access_as_the_template_says(stack):
+    s3 = aws.client("s3")
+    assert s3.get_bucket_versioning(Bucket=stack.resources.raw_bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=stack.resources.raw_bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=stack.resources.raw_bucket)["Rules"]
+    assert rule["Transitions"] == [{"Days": 30, "StorageClass": "STANDARD_IA"}]

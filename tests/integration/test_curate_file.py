@@ -35,3 +35,13 @@ def test_a_german_orders_file_in_cp1252_with_one_bad_line_is_counted_with_its_re
     assert orders["curated"] == len(report.rows) and orders["deduplicated"] == 0
     assert orders["validation"]["success"] and orders["missing_columns"] == []
     assert any("München" in line or "Köln" in line or "Berlin" in line for line in orders["quarantined_examples"])
+
+
+def test_a_report_type_no_dataset_reads_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "unknown.tsv"
+    path.write_text("a\tb\n1\t2\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "local.cli", "curate-file", "--report-type", "GET_NO_SUCH_REPORT",
+                             "--marketplace", "ATVPDKIKX0DER", str(path)], capture_output=True, text=True, check=False,
+                            timeout=600)  # fmt: skip
+    assert result.returncode == 2
+    assert "no dataset in the schema registry reads GET_NO_SUCH_REPORT" in result.stderr

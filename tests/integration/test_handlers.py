@@ -2,6 +2,7 @@
 
 import importlib
 import json
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -16,8 +17,12 @@ def handler(name: str):
 
 
 def message(body: object, message_id: str) -> dict:
+    """An SQS message as ReceiveMessage (AttributeNames=All) returns it: Lambda's records carry these attributes."""
     text = body if isinstance(body, str) else json.dumps(body)
-    return {"MessageId": message_id, "ReceiptHandle": f"rh-{message_id}", "Body": text, "Attributes": {}}
+    sent = str(int(time.time() * 1000))
+    attributes = {"ApproximateReceiveCount": "1", "SentTimestamp": sent, "SenderId": "AIDAEXAMPLE",
+                  "ApproximateFirstReceiveTimestamp": sent}  # fmt: skip
+    return {"MessageId": message_id, "ReceiptHandle": f"rh-{message_id}", "Body": text, "Attributes": attributes}
 
 
 def finished(report_id: str) -> dict:
@@ -34,19 +39,29 @@ def finished(report_id: str) -> dict:
     }  # fmt: skip
 
 
-def test_notification_batch_reports_only_the_bad_record_as_failed(stack):
-    # GIVEN a report this pipeline requested, one it did not, and a body that is not a notification
+def test_notification_batch_reports_only_the_bad_records_as_failed_and_logs_why(stack, caplog):
+    # GIVEN a report this pipeline requested, one it did not, a body that is not JSON, and a notification of a type
+    # the pipeline never subscribed to
     job = {"account_id": "demo-seller-na", "report_type": "GET_MERCHANT_LISTINGS_ALL_DATA",
            "marketplace_id": "ATVPDKIKX0DER", "data_start_time": datetime.now(UTC).isoformat()}  # fmt: skip
     ours = handler("request_report")(job, LambdaContext("spapi-lake-request-report"))["report_id"]
+    unknown = {**finished("424243"), "notificationType": "FEED_PROCESSING_FINISHED"}
     event = sqs_event(
-        [message(finished(ours), "m-ours"), message(finished("424242"), "m-theirs"), message("{not json", "m-bad")],
+        [message(finished(ours), "m-ours"), message(finished("424242"), "m-theirs"), message("{not json", "m-bad"),
+         message(unknown, "m-unknown")],
         stack.resources.queue_arn,
-    )
+    )  # fmt: skip
+    function = importlib.import_module("ingestion_lambdas.handlers.process_notifications")
     # WHEN the notifications function gets the batch
-    result = handler("process_notifications")(event, LambdaContext("spapi-lake-process-notifications"))
-    # THEN only the malformed record is reported failed (it will be retried, then dead-lettered)
-    assert result == {"batchItemFailures": [{"itemIdentifier": "m-bad"}]}
+    with caplog.at_level(logging.WARNING, logger=function.logger.name):
+        result = function.lambda_handler(event, LambdaContext("spapi-lake-process-notifications"))
+    # THEN exactly the bad records are reported failed (they will be retried, then dead-lettered)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-bad"}, {"itemIdentifier": "m-unknown"}]}
+    # AND each failure is logged by the function's logger with its reason
+    reasons = [str(r.exc_info[1]) for r in caplog.records if r.name == function.logger.name and r.exc_info]
+    assert len(reasons) == 2
+    assert any("Invalid JSON" in reason for reason in reasons)
+    assert any("'FEED_PROCESSING_FINISHED'" in reason for reason in reasons)
     # AND our report's landing started under the name of its reportId
     executions = aws.client("stepfunctions").list_executions(
         stateMachineArn=stack.resources.state_machines["land_report"]

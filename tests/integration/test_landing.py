@@ -2,7 +2,6 @@
 
 import hashlib
 import importlib
-import json
 import time
 from datetime import UTC, datetime
 
@@ -17,6 +16,7 @@ from ingestion_lambdas.services.landing import ReportLanding
 from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.settings import load_settings
 from ingestion_lambdas.spapi.errors import TruncatedDownloadError
+from lake_formation.raw_zone import RawZone
 from local.moto_runtime import LambdaContext
 from sandbox.faults import Faults
 
@@ -31,12 +31,12 @@ def finished_job(stack, account_id: str, marketplace_id: str) -> ReportJob:
             data_start_time=datetime.now(UTC),
         )  # a window of its own: its own ledger entry
     )
+    reports = SpApiClients.from_settings(load_settings()).reports(account_id)
     for _ in range(100):
-        job = service.refresh_status(job)
-        if job.processing_status == "DONE":
+        if (status := reports.get_report(str(job.report_id)).processing_status) == "DONE":
             return job
         time.sleep(0.1)
-    raise AssertionError(f"report {job.report_id} did not finish: {job.processing_status}")
+    raise AssertionError(f"report {job.report_id} did not finish: {status}")
 
 
 def truth(stack, report_id: str) -> dict:
@@ -55,21 +55,19 @@ def test_land_report_handler_stores_a_cp1252_document_as_utf8_with_its_manifest(
     s3 = aws.client("s3")
     stored = s3.get_object(Bucket=stack.resources.raw_bucket, Key=result["key"])
     body = stored["Body"].read()
-    manifest = json.loads(
-        s3.get_object(
-            Bucket=stack.resources.raw_bucket,
-            Key=f"spapi/_manifests/GET_MERCHANT_LISTINGS_ALL_DATA/{job.report_id}.json",
-        )["Body"].read()
-    )
-    assert result["key"] == (
+    landed = RawZone(s3, stack.resources.raw_bucket).manifests("GET_MERCHANT_LISTINGS_ALL_DATA")
+    (manifest,) = [m for m in landed if m.object_id == job.report_id]
+    expected_key = (
         f"spapi/GET_MERCHANT_LISTINGS_ALL_DATA/marketplace_id=A1PA6795UKMFR9/"
         f"dt={job.data_start_time.date().isoformat()}/{job.report_id}.tsv"
-    )
+    )  # the raw-zone layout ARCHITECTURE.md states
+    assert manifest.key == result["key"] == expected_key
     assert stored["ServerSideEncryption"] == "aws:kms"
+    assert stored["SSEKMSKeyId"].endswith(load_settings().kms_key_id)  # the configured key, not the bucket default
     assert result["rows"] == truth(stack, job.report_id)["rows"] == len(body.decode("utf-8").splitlines()) - 1
-    assert manifest["source_charset"] == "cp1252"
-    assert result["sha256"] == manifest["sha256"] == hashlib.sha256(body).hexdigest()
-    assert manifest["rows"] == result["rows"] and manifest["header"][3] == "seller-sku"
+    assert manifest.source_charset == "cp1252" and manifest.raw_name == "GET_MERCHANT_LISTINGS_ALL_DATA"
+    assert result["sha256"] == manifest.sha256 == hashlib.sha256(body).hexdigest()
+    assert manifest.rows == result["rows"] and manifest.header[3] == "seller-sku"
 
 
 def test_landing_the_same_report_twice_overwrites_one_object(stack):
@@ -77,9 +75,13 @@ def test_landing_the_same_report_twice_overwrites_one_object(stack):
     settings = load_settings()
     landing = ReportLanding(SpApiClients.from_settings(settings), aws.client("s3"), settings.raw_bucket)
     first, second = landing.land(job), landing.land(job)
-    listed = aws.client("s3").list_objects_v2(Bucket=settings.raw_bucket, Prefix=first.key.rsplit("/", 1)[0])
-    assert first.key == second.key
-    assert [o["Key"] for o in listed["Contents"]].count(first.key) == 1
+    s3 = aws.client("s3")
+    keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=settings.raw_bucket)
+            for o in page.get("Contents", []) if job.report_id in o["Key"]]  # fmt: skip
+    assert sorted(keys) == sorted([first.key, first.manifest_key])  # one object and its manifest, whatever the tries
+    # the raw bucket is versioned (storage stack): the second landing really wrote, over the same key
+    versions = s3.list_object_versions(Bucket=settings.raw_bucket, Prefix=first.key)["Versions"]
+    assert len([v for v in versions if v["Key"] == first.key]) == 2
     assert first.sha256 == second.sha256
 
 

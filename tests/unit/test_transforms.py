@@ -4,17 +4,19 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import Row
 from pyspark.sql import functions as F  # noqa: N812
+from pyspark.sql.types import StructField, StructType
 from pyspark.testing import assertDataFrameEqual
 
 from glue_jobs.common.spark_types import curated_schema
+from glue_jobs.curate_reports.job import merge, touched_partitions
 from glue_jobs.curate_reports.transforms import deduplicate, parse_flat_file, parse_json_records, typed_value
 from lake_formation import registry
-from sandbox.flat_reports import ALL_ORDERS_HEADER
 from sandbox.report_types import MERCHANT_LISTINGS_HEADER
 
 LISTINGS = registry.dataset("merchant_listings")
 HEADER = list(MERCHANT_LISTINGS_HEADER)
 INGESTED = datetime(2026, 11, 20, 6, 0, 0)
+US = "ATVPDKIKX0DER"
 
 
 def listing_line(**cells: str) -> str:
@@ -34,17 +36,24 @@ def listing_line(**cells: str) -> str:
 def lines_df(
     spark,
     lines: list[str],
-    report_id: str = "r1",
+    object_id: str = "r1",
     ingested_at: datetime = INGESTED,
     marketplace_id: str = "ATVPDKIKX0DER",
     day: date = date(2026, 11, 20),
 ):
-    rows = [(line, report_id, f"raw/{report_id}.tsv", marketplace_id, day, ingested_at) for line in lines]
+    rows = [(line, object_id, f"raw/{object_id}.tsv", marketplace_id, day, ingested_at) for line in lines]
     return spark.createDataFrame(
         rows,
-        "value string, report_id string, source_key string, marketplace_id string, "
+        "value string, object_id string, source_key string, marketplace_id string, "
         "data_date date, ingested_at timestamp",
     )
+
+
+def curated_rows(spark, dataset, *rows: dict):
+    """Curated rows of a dataset in its curated column order and types; columns not given are null (allowed here,
+    so a test states only the columns it is about)."""
+    schema = StructType([StructField(f.name, f.dataType, True) for f in curated_schema(dataset)])
+    return spark.createDataFrame([tuple(row.get(f.name) for f in schema.fields) for row in rows], schema)
 
 
 def test_valid_rows_are_typed_by_the_registry(spark):
@@ -135,7 +144,7 @@ def test_dedupe_keeps_the_latest_ingestion(spark):
         lines_df(spark, [listing_line(price="12.00")], "r2", datetime(2026, 11, 20, 18)), HEADER, LISTINGS
     ).valid
     # WHEN deduplicated on the registry key
-    result = deduplicate(first.unionByName(second), LISTINGS.dedupe_key)
+    result = deduplicate(first.unionByName(second), LISTINGS)
     # THEN the later report's row wins
     assertDataFrameEqual(
         result.select("seller_sku", "price", "report_id"),
@@ -159,7 +168,7 @@ def test_json_records_are_flattened_typed_and_bad_ones_quarantined(spark):
         "record struct<date:string, salesByDate:struct<unitsOrdered:string, orderedProductSales:struct<amount:string,"
         " currencyCode:string>>, trafficByDate:struct<sessions:string, buyBoxPercentage:string>>",
     ).select(
-        "record", F.lit("r1").alias("report_id"), F.lit("k").alias("source_key"),
+        "record", F.lit("r1").alias("object_id"), F.lit("k").alias("source_key"),
         F.lit("A1VC38T7YXB528").alias("marketplace_id"), F.to_date(F.lit("2026-11-01")).alias("data_date"),
         F.current_timestamp().alias("ingested_at"),
     )  # fmt: skip
@@ -176,32 +185,54 @@ def test_json_records_are_flattened_typed_and_bad_ones_quarantined(spark):
 
 
 def test_a_restated_day_replaces_the_curated_rows_of_that_day_and_keeps_the_others(spark):
-    # GIVEN curated order lines of two days, then Amazon restates the second day (a line changed, one added)
+    # GIVEN the lake holds order lines of 1 and 2 November; Amazon restates 2 November (a line changed, one added)
     orders = registry.dataset("orders")
-    header = list(ALL_ORDERS_HEADER)
 
-    def order(order_id: str, day: int, quantity: str) -> str:
-        cells = {"amazon-order-id": order_id, "sku": "SKU-1", "purchase-date": f"2026-11-{day:02d}T10:00:00+00:00",
-                 "quantity": quantity, "order-status": "Shipped"}  # fmt: skip
-        return "\t".join(cells.get(c, "") for c in header)
+    def line(order_id: str, quantity: int, report_id: str, ingested: datetime) -> dict:
+        return {"amazon_order_id": order_id, "sku": "SKU-1", "quantity": quantity, "report_id": report_id,
+                "ingested_at": ingested, "marketplace_id": US, "window_date": date(2026, 11, 2)}  # fmt: skip
 
-    def curated(lines: list[str], report_id: str, ingested: datetime, day: int):
-        return parse_flat_file(
-            lines_df(spark, lines, report_id, ingested, day=date(2026, 11, day)), header, orders
-        ).valid
-
-    existing = curated([order("111-1", 1, "1")], "r1", datetime(2026, 11, 2), 1).unionByName(
-        curated([order("111-2", 2, "1")], "r2", datetime(2026, 11, 3), 2)
-    )
-    restated = curated([order("111-2", 2, "3"), order("111-3", 2, "1")], "r3", datetime(2026, 11, 9), 2)
-    # WHEN the job merges the restated day with what the lake holds and deduplicates on the registry key
-    result = deduplicate(restated.unionByName(existing), orders.dedupe_key)
-    # THEN day 2 is the restatement, day 1 is untouched
+    in_lake_day_2 = curated_rows(spark, orders, line("111-2", 1, "r2", datetime(2026, 11, 3)))
+    restated_at = datetime(2026, 11, 9)
+    restated = curated_rows(spark, orders, line("111-2", 3, "r3", restated_at), line("111-3", 1, "r3", restated_at))
+    # WHEN the job's steps find the partitions the run rewrites and merge the run's rows with what those hold
+    touched = touched_partitions(restated, orders)
+    merged = merge(restated, in_lake_day_2, orders)
+    # THEN only 2 November is rewritten (1 November keeps its rows), and it holds the restatement
+    assert touched == [{"marketplace_id": US, "window_date": "2026-11-02"}]
     assertDataFrameEqual(
-        result.select("amazon_order_id", "quantity", "report_id"),
+        merged.rows.select("amazon_order_id", "quantity", "report_id", "window_date"),
         spark.createDataFrame(
-            [Row(amazon_order_id="111-1", quantity=1, report_id="r1"), Row(amazon_order_id="111-2", quantity=3,
-             report_id="r3"), Row(amazon_order_id="111-3", quantity=1, report_id="r3")],
-            "amazon_order_id string, quantity int, report_id string",
+            [("111-2", 3, "r3", date(2026, 11, 2)), ("111-3", 1, "r3", date(2026, 11, 2))],
+            "amazon_order_id string, quantity int, report_id string, window_date date",
         ),
-    )  # fmt: skip
+    )
+    assert merged.new_rows == 2
+    assert merged.rows.columns == [f.name for f in curated_schema(orders)]
+
+
+def test_a_row_already_in_the_lake_that_the_run_brings_again_is_not_counted_as_new(spark):
+    # GIVEN a listing the lake holds, landed again later with the same content
+    listings = registry.dataset("merchant_listings")
+    row = {"seller_sku": "SKU-1", "marketplace_id": "ATVPDKIKX0DER", "snapshot_date": date(2026, 11, 20)}
+    in_lake = curated_rows(spark, listings, {**row, "report_id": "r1", "ingested_at": datetime(2026, 11, 20, 6)})
+    again = curated_rows(spark, listings, {**row, "report_id": "r2", "ingested_at": datetime(2026, 11, 20, 18)})
+    # WHEN merged
+    merged = merge(again, in_lake, listings)
+    # THEN the later ingestion is the one row, and it is this run's
+    assert [(r.seller_sku, r.report_id) for r in merged.rows.collect()] == [("SKU-1", "r2")]
+    assert merged.new_rows == 1
+
+
+def test_dedupe_ties_are_broken_by_the_later_raw_object_for_api_batches_too(spark):
+    # GIVEN one ASIN of one day in two catalog batches ingested at the same instant (lineage column batch_id)
+    catalog = registry.dataset("catalog_items")
+    same = {"asin": "B000000001", "marketplace_id": "ATVPDKIKX0DER", "window_date": date(2026, 11, 20),
+            "ingested_at": INGESTED}  # fmt: skip
+    rows = curated_rows(
+        spark, catalog, {**same, "batch_id": "aaa", "item_name": "old"}, {**same, "batch_id": "bbb", "item_name": "new"}
+    )
+    # WHEN deduplicated
+    result = deduplicate(rows, catalog)
+    # THEN the later batch id wins
+    assert [(r.batch_id, r.item_name) for r in result.collect()] == [("bbb", "new")]

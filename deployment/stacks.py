@@ -1,0 +1,95 @@
+"""`spapi-lake deploy`: package the code, upload it with the ASL files, deploy the stacks with boto3.
+
+Uses the AWS credentials and region of the environment. The storage stack goes first (the ingestion and curation
+stacks import its exports). Secrets (the LWA app credentials, each account's refresh token) are set by you afterwards,
+in Secrets Manager, under the names the stack outputs and your accounts file give. The offline runtime deploys the
+same stacks, with the same parameters but for its endpoints, into moto (local/provision.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError, WaiterError
+
+from deployment.artifacts import artifact_keys, upload_artifacts
+from deployment.errors import StackFailedError
+from deployment.templates import REPORT_PLAN, STACKS, TEMPLATES
+from ingestion_lambdas import aws
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def stack_name(prefix: str, part: str) -> str:
+    return f"{prefix}-{part}"
+
+
+def stack_parameters(
+    part: str, prefix: str, artifacts_bucket: str, accounts_json: str | None = None, **overrides: str
+) -> dict[str, str]:
+    """The parameters each stack takes from a deployment; `overrides` sets any other parameter of that template
+    that it declares (offline: the sandbox's endpoints and faster reconcile timings)."""
+    keys = artifact_keys()
+    parameters = {
+        "storage": {"Prefix": prefix},
+        "ingestion": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "CodeKey": keys["lambda"],
+                      "ReportPlanJson": REPORT_PLAN.read_text(encoding="utf-8")},
+        "curation": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["glue_script"],
+                     "PackageKey": keys["glue_package"]},
+    }[part]  # fmt: skip
+    if accounts_json is not None and part == "ingestion":
+        parameters["AccountsJson"] = accounts_json
+    return parameters | overrides
+
+
+def deploy_stack(cfn: Any, name: str, template_body: str, parameters: dict[str, str]) -> dict[str, Any]:
+    """Create the stack, or update it if it exists; wait for it; return its description."""
+    arguments = {
+        "StackName": name,
+        "TemplateBody": template_body,
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        "Capabilities": ["CAPABILITY_IAM"],
+    }
+    try:
+        try:
+            cfn.create_stack(**arguments)
+            cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 5})
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "AlreadyExistsException":
+                raise
+            try:
+                cfn.update_stack(**arguments)
+            except ClientError as update_err:
+                if "No updates are to be performed" not in str(update_err):
+                    raise
+            else:
+                cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig={"Delay": 5})
+    except (ClientError, WaiterError) as err:
+        raise StackFailedError(f"stack {name}: {err}; {_failed_resources(cfn, name)}") from err
+    return dict(cfn.describe_stacks(StackName=name)["Stacks"][0])
+
+
+def _failed_resources(cfn: Any, name: str) -> str:
+    try:
+        events = cfn.describe_stack_events(StackName=name)["StackEvents"]
+    except ClientError:
+        return "no stack events"
+    failed = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}" for e in events
+              if str(e.get("ResourceStatus", "")).endswith("FAILED")]  # fmt: skip
+    return "; ".join(failed[:5]) or "no failed resource reported"
+
+
+def outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def deploy(prefix: str, artifacts_bucket: str, accounts_file: Path | None) -> dict[str, str]:
+    upload_artifacts(aws.client("s3"), artifacts_bucket)
+    accounts = accounts_file.read_text(encoding="utf-8") if accounts_file is not None else None
+    cfn, result = aws.client("cloudformation"), dict[str, str]()
+    for stack in STACKS:
+        body = (TEMPLATES / stack.template).read_text(encoding="utf-8")
+        parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts)
+        result |= outputs(deploy_stack(cfn, stack_name(prefix, stack.part), body, parameters))
+    return result

@@ -1,0 +1,11 @@
+"""Errors of the schema registry and its renderers. Every class name ends in `Error` (STYLE.md §6)."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """The schema registry is inconsistent: a file that does not validate, or datasets that contradict each other."""
+
+
+class UnknownDatasetError(RegistryError):
+    """A dataset name the registry does not declare."""
