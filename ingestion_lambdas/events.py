@@ -256,9 +256,9 @@ class NotificationRecord(SqsRecordModel):
 # State machines --------------------------------------------------------------------------------------------------
 
 
-class ReportJob(BaseModel):
-    """One report for one account and marketplace, as it moves through create → poll → land (RequestReports: the
-    items of PlanReports' `jobs`, RequestReport's input and output)."""
+class ReportWindow(BaseModel):
+    """What identifies a report request: one report type for one account and marketplace over one window (with its
+    reportOptions), and the reportId SP-API gave it. The report ledger's entries and the workflow's jobs share it."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -269,6 +269,12 @@ class ReportJob(BaseModel):
     data_end_time: datetime | None = None
     report_options: dict[str, str] = {}
     report_id: str | None = None
+
+
+class ReportJob(ReportWindow):
+    """One report for one account and marketplace, as it moves through create → poll → land (RequestReports: the
+    items of PlanReports' `jobs`, RequestReport's input and output)."""
+
     processing_status: str | None = None
     report_document_id: str | None = None
     attempts: int = 1  # how many times this window has been requested (FATAL reports are requested again)

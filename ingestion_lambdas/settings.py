@@ -46,6 +46,7 @@ ENVIRONMENT = {
     "fatal_cooldown_s": "FATAL_COOLDOWN_SECONDS",
     "fatal_max_attempts": "FATAL_MAX_ATTEMPTS",
     "reconcile_after_s": "RECONCILE_AFTER_SECONDS",
+    "read_timeout_s": "SPAPI_READ_TIMEOUT_SECONDS",
 }
 
 
@@ -71,6 +72,7 @@ class Settings(BaseModel):
     fatal_cooldown_s: float = 1800.0  # a FATAL report is requested again after this long...
     fatal_max_attempts: int = 3  # ...this many times in all, then recorded FAILED
     reconcile_after_s: float = 900.0  # a report with no notification for this long is looked up by reconcile
+    read_timeout_s: float = 30.0  # an SP-API call that sends nothing for this long is retried
 
     def need(self, name: str) -> str:
         """A resource name this function needs; a clear error naming the variable when the deployment left it out."""

@@ -9,7 +9,7 @@ from importlib import resources
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError, model_validator
 
 from lake_formation.errors import RegistryError, UnknownDatasetError
 
@@ -18,6 +18,17 @@ TYPE_PATTERN = re.compile(r"^(string|int|bigint|double|boolean|date|timestamp|de
 # object_id is the raw object's natural id: the reportId for a report, the batch id for an API batch.
 Origin = Literal["object_id", "ingested_at", "marketplace_id", "data_date"]
 TargetKind = Literal["SKU", "ASIN"]
+# The currency Amazon reports amounts in, per marketplace (developer-docs.amazon.com/sp-api/docs/marketplace-ids): a
+# column declared `currency: marketplace` holds its row's marketplace's currency.
+MARKETPLACE_CURRENCIES = {
+    "A2EUQ1WTGCTBG2": "CAD", "ATVPDKIKX0DER": "USD", "A1AM78C64UM0Y8": "MXN", "A2Q3Y263D00KWC": "BRL",
+    "A28R8C7NBKEWEA": "EUR", "A1RKKUPIHCS9HS": "EUR", "A1F83G8C2ARO7P": "GBP", "A13V1IB3VIYZZH": "EUR",
+    "AMEN7PMS3EDWL": "EUR", "A1805IZSGTT6HS": "EUR", "A1PA6795UKMFR9": "EUR", "APJ6JRA9NG5V4": "EUR",
+    "A2NODRKZP88ZB9": "SEK", "AE08WJ6YKNBMC": "ZAR", "A1C3SOZRARQ6R3": "PLN", "ARBP9OOSHTCHU": "EGP",
+    "A33AVAJ2PDY3EV": "TRY", "A17E79C6D8DWNP": "SAR", "A2VIGQ35RCS4UG": "AED", "A21TJRUUN4KGV": "INR",
+    "A19VAU5U5O7RUS": "SGD", "A39IBJ37TRP1C6": "AUD", "A1VC38T7YXB528": "JPY",
+}  # fmt: skip
+NUMERIC_TYPE = re.compile(r"^(int|bigint|double|decimal\(\d+,\d+\))$")
 
 
 class Column(BaseModel):
@@ -30,14 +41,33 @@ class Column(BaseModel):
     pii: bool = False
     source: str | None = None  # the raw report's column header
     origin: Origin | None = None
+    day_of: str | None = None  # a date column: the UTC day of another (timestamp) column, e.g. purchase_day
+    month_of: str | None = None  # a string column: the month (yyyy-MM) of a date column, e.g. purchase_month
     format: str | None = None  # parsing rule for the raw text (e.g. amazon_local_datetime, y_n)
+    # What Amazon's values can be, checked by the curated batch's suite (nulls are never counted against them).
+    min: int | float | None = None  # numeric: values are at least this (amounts that can be negative declare none)
+    max: int | float | None = None  # numeric: values are at most this (e.g. 100 for a percentage, 1 for a share)
+    accepted_values: list[str] | None = None  # string: the closed set Amazon sends (statuses, enums)
+    currency: Literal["marketplace"] | None = None  # string: an ISO currency code, the row's marketplace's
 
     @model_validator(mode="after")
     def _check(self) -> Column:
         if not TYPE_PATTERN.match(self.type):
             raise ValueError(f"column {self.name}: unsupported type {self.type!r}")
-        if (self.source is None) == (self.origin is None):
-            raise ValueError(f"column {self.name}: exactly one of source or origin is required")
+        if [self.source, self.origin, self.day_of, self.month_of].count(None) != 3:
+            raise ValueError(f"column {self.name}: exactly one of source, origin, day_of or month_of is required")
+        if (self.day_of is not None and self.type != "date") or (self.month_of is not None and self.type != "string"):
+            raise ValueError(f"column {self.name}: a day_of column is a date, a month_of column a string")
+        return self
+
+    @model_validator(mode="after")
+    def _check_expectations(self) -> Column:
+        if (self.min is not None or self.max is not None) and not NUMERIC_TYPE.match(self.type):
+            raise ValueError(f"column {self.name}: min/max apply to numeric columns, not {self.type}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"column {self.name}: min {self.min} is above max {self.max}")
+        if (self.accepted_values is not None or self.currency is not None) and self.type != "string":
+            raise ValueError(f"column {self.name}: accepted_values/currency apply to string columns")
         return self
 
 
@@ -47,8 +77,12 @@ class ReportRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    window_days: int = 1  # day-aligned UTC windows of this many days
-    restatement_days: int = 0  # windows ending this recently are requested again (Amazon restates them)
+    # The calendar grid of the report's windows: UTC days, Sunday–Saturday weeks (Amazon's WEEK periods) or calendar
+    # months. A window is the same window on every day it is planned; the current period is requested up to the
+    # last complete day, so it grows by a day each day until it is whole.
+    window: Literal["day", "week", "month"] = "week"
+    complete_periods_only: bool = False  # reportPeriod WEEK/MONTH reports: Amazon takes whole periods only
+    restatement_days: int = 0  # a window whose last day is this recent is requested again (Amazon restates it)
     snapshot: bool = False  # a point-in-time report (listings, inventory): one request per day, no window
     report_options: dict[str, str] = {}
 
@@ -84,25 +118,66 @@ class Source(BaseModel):
         return str(self.report_type or self.api)
 
 
+class Curation(BaseModel):
+    """How a landed object changes the curated table (ARCHITECTURE.md, "Keys and replacement").
+
+    - window: the report is authoritative for its window; a re-landed window replaces the rows of every day it
+      covers (rows Amazon no longer reports disappear), days it does not cover keep theirs;
+    - change_feed: rows upsert by the dedupe key, the latest (by `latest_by`, then ingestion) winning;
+    - snapshot: a point-in-time state kept per snapshot day; within a day, rows upsert by key.
+    The partition beside the marketplace is the day, or its month for datasets with many small days (a month of a
+    marketplace is one partition: Athena reads fewer, larger files, and a restated month rewrites one partition). A
+    row's day never changes, so an upsert finds the row it replaces."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    semantics: Literal["window", "change_feed", "snapshot"]
+    day: str  # the date column whose value is the row's day (and partition)
+    latest_by: list[str] = []  # columns ordering versions of a key before ingestion time (newest first)
+
+
 class Dataset(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     table: str
     description: str
     source: Source
+    curation: Curation
     partitions: list[str]
     dedupe_key: list[str]
     columns: list[Column]
+    # The newest value of the curation day may be at most this many days before a run: a snapshot's day is the run's,
+    # a window's newest day yesterday, a period's first day weeks back, vendor data 72 h late (None: not checked).
+    freshness_days: NonNegativeInt | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Dataset:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"{self.table}: duplicate column names")
-        missing = [n for n in self.partitions + self.dedupe_key + list(self.source.targets.values()) if n not in names]
+        named = self.partitions + self.dedupe_key + list(self.source.targets.values())
+        named += [self.curation.day, *self.curation.latest_by]
+        named += [name for c in self.columns for name in (c.day_of, c.month_of) if name]
+        missing = [n for n in named if n not in names]
         if missing:
-            raise ValueError(f"{self.table}: partitions/dedupe_key/targets name unknown columns {missing}")
+            raise ValueError(f"{self.table}: partitions/dedupe_key/targets/curation name unknown columns {missing}")
+        if self.partitions[:1] != ["marketplace_id"] or self.partitions[1:] not in ([self.curation.day],
+                                                                                  [self.month_column]):  # fmt: skip
+            raise ValueError(f"{self.table}: partitioned by marketplace_id, then the curation day or its month")
+        if self.curation.semantics == "snapshot" and self.curation.day not in self.dedupe_key:
+            raise ValueError(f"{self.table}: a snapshot's key holds its day (rows are kept per snapshot day)")
+        if "window_date" in named:
+            raise ValueError(f"{self.table}: keys never hold the request window")
         return self
+
+    @property
+    def month_column(self) -> str | None:
+        """The column holding the month of the curation day, when the dataset is partitioned by month."""
+        return next((c.name for c in self.columns if c.month_of == self.curation.day), None)
+
+    def partition_of(self, marketplace_id: str, day: str) -> dict[str, str]:
+        """The partition (name → value) that rows of a marketplace and day (yyyy-mm-dd) are in."""
+        return {"marketplace_id": marketplace_id, self.partitions[1]: day[:7] if self.month_column else day}
 
     def column(self, name: str) -> Column:
         try:

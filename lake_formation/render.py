@@ -7,7 +7,11 @@ One type-mapping function per engine; each registry type maps to exactly one eng
 from __future__ import annotations
 
 import json
+import math
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from lake_formation import registry
@@ -102,10 +106,36 @@ def _quote(text: str) -> str:
     return text.replace("'", "''")
 
 
-def expectations(dataset: Dataset) -> list[dict[str, Any]]:
-    """The column-level expectation suite of a curated batch, engine-neutral: great-expectations type names and
-    keyword arguments (the Glue job turns them into a suite). Every declared column exists, required columns are
-    never null, and the dedupe key is unique after deduplication."""
+# A marketplace's rows per curation day may move between half and twice the previous run's before the suite refuses
+# the batch. Per day, not per run: a month-to-date window on the 2nd holds one day, the whole month the day before.
+ROW_COUNT_BAND = (0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run knows beyond the registry, for the expectations that depend on its time and on earlier runs."""
+
+    now: datetime  # the run's time (UTC)
+    newest_day: date | None = None  # the newest curation day the curated table already holds (None: nothing yet)
+    batch_days: Mapping[str, int] = field(default_factory=dict)  # marketplace_id → curation days the batch spans
+    # The previous run's batch: marketplace_id → (rows, curation days); empty on the first run.
+    previous: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def expectations(dataset: Dataset, run: RunContext | None = None) -> list[dict[str, Any]]:
+    """The expectation suite of a curated batch, engine-neutral: great-expectations type names, keyword arguments
+    and notes (the Glue job turns them into a suite).
+
+    From the registry's columns: every declared column exists, required columns are never null, the dedupe key is
+    unique after deduplication, values are within their declared min/max and accepted values, and a currency column
+    holds its marketplace's currency. With the run's context, two table-level checks: the dataset's newest curation
+    day is at most `freshness_days` before the run, and each marketplace's rows per curation day are within
+    ROW_COUNT_BAND of the previous run's (skipped for a marketplace the previous run did not have, and on the first).
+
+    Example:
+        >>> [e["type"] for e in expectations(registry.dataset("orders")) if e["kwargs"].get("column") == "quantity"]
+        ['expect_column_to_exist', 'expect_column_values_to_be_between']
+    """
     suite: list[dict[str, Any]] = [
         {"type": "expect_column_to_exist", "kwargs": {"column": c.name}} for c in dataset.columns
     ]
@@ -119,7 +149,73 @@ def expectations(dataset: Dataset) -> list[dict[str, Any]]:
     else:
         suite.append({"type": "expect_compound_columns_to_be_unique",
                       "kwargs": {"column_list": list(dataset.dedupe_key), "ignore_row_if": "never"}})  # fmt: skip
+    for column in dataset.columns:
+        suite += _value_expectations(column)
+    if run is not None:
+        suite += _freshness(dataset, run) + _row_counts(run)
     return suite
+
+
+def _value_expectations(column: Column) -> list[dict[str, Any]]:
+    """A column's declared value rules (great-expectations counts nulls against none of them)."""
+    rules: list[dict[str, Any]] = []
+    if column.min is not None or column.max is not None:
+        bounds = {k: v for k, v in (("min_value", column.min), ("max_value", column.max)) if v is not None}
+        rules.append({"type": "expect_column_values_to_be_between", "kwargs": {"column": column.name, **bounds}})
+    if column.accepted_values is not None:
+        rules.append({"type": "expect_column_values_to_be_in_set",
+                      "kwargs": {"column": column.name, "value_set": list(column.accepted_values)}})  # fmt: skip
+    if column.currency == "marketplace":
+        pairs = [[market, currency] for market, currency in sorted(registry.MARKETPLACE_CURRENCIES.items())]
+        rules.append({
+            "type": "expect_column_pair_values_to_be_in_set",
+            "kwargs": {"column_A": "marketplace_id", "column_B": column.name, "value_pairs_set": pairs,
+                       "ignore_row_if": "either_value_is_missing"},  # no currency: Amazon priced nothing yet
+            "notes": f"{column.name} is the currency of the row's marketplace",
+        })  # fmt: skip
+    return rules
+
+
+def _freshness(dataset: Dataset, run: RunContext) -> list[dict[str, Any]]:
+    """The newest curation day after this run is at most `freshness_days` before the run. When the curated table
+    already holds a day that recent, any batch keeps it so (a backfill of old days included): nothing to check."""
+    if dataset.freshness_days is None or not run.batch_days:  # an empty batch changes nothing
+        return []
+    day = dataset.curation.day
+    run_day = run.now.astimezone(UTC).date()
+    oldest_fresh = run_day - timedelta(days=dataset.freshness_days)
+    if run.newest_day is not None and run.newest_day >= oldest_fresh:
+        return []
+    return [{
+        "type": "expect_column_max_to_be_between",
+        "kwargs": {"column": day, "min_value": oldest_fresh},
+        "notes": f"the newest {day} may be {dataset.freshness_days} days before the run on {run_day.isoformat()}",
+    }]  # fmt: skip
+
+
+def _row_counts(run: RunContext) -> list[dict[str, Any]]:
+    """Each marketplace's rows in the batch, against the previous run's rows per curation day times the batch's
+    days in that marketplace."""
+    low, high = ROW_COUNT_BAND
+    rules: list[dict[str, Any]] = []
+    for market, days in sorted(run.batch_days.items()):
+        if market not in run.previous:
+            continue
+        rows, previous_days = run.previous[market]
+        per_day = rows / max(previous_days, 1)
+        rules.append({
+            "type": "expect_table_row_count_to_be_between",
+            "kwargs": {
+                "min_value": math.floor(low * per_day * days),
+                "max_value": math.ceil(high * per_day * days),
+                "row_condition": {"type": "comparison", "column": {"name": "marketplace_id"}, "operator": "==",
+                                  "parameter": market},
+            },
+            "meta": {"marketplace_id": market},
+            "notes": f"{low:.0%} to {high:.0%} of the previous run's {per_day:.1f} rows per day, times {days} "
+                     f"day{'s' * (days != 1)}",
+        })  # fmt: skip
+    return rules
 
 
 def report_plan() -> dict[str, Any]:
@@ -128,6 +224,7 @@ def report_plan() -> dict[str, Any]:
     reports = []
     for source, request in sorted(registry.requested_reports(), key=lambda item: str(item[0].report_type)):
         entry: dict[str, Any] = {"report_type": source.report_type, "account_kind": source.account_kind}
+        entry |= {} if request.snapshot else {"window": request.window}
         entry.update(request.model_dump(exclude_defaults=True))
         reports.append(entry)
     return {**PLAN_SETTINGS, "reports": reports}

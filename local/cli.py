@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 
 from local.prerequisites import PrerequisiteError
@@ -35,11 +36,56 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--marketplace", required=True, help="marketplace id, e.g. A1PA6795UKMFR9")
     check.add_argument("--charset", default="utf-8", help="the file's charset: utf-8, cp1252 (EU), cp932 (JP)")
     check.add_argument("file", type=Path)
+    simulate = commands.add_parser("simulate", help="run the pipeline offline day after day, checking every day")
+    simulate.add_argument("--days", type=int, default=7)
+    simulate.add_argument("--faults", default="", help="fault spec as for the sandbox, plus glue_crash")
+    simulate.add_argument("--seed", type=int, default=7)
+    simulate.add_argument("--start", type=date.fromisoformat, help="first simulated day (default: 30 days ago)")
+    simulate.add_argument("--out", type=Path, default=Path("out"), help="where spapi_lake.duckdb is left")
+    simulate.add_argument("--json", type=Path, help="also write each day's results to this JSON file")
     deploy = commands.add_parser("deploy", help="package and deploy the stacks to AWS (your credentials and region)")
     deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
     deploy.add_argument("--prefix", default="spapi-lake")
     deploy.add_argument("--accounts", type=Path, help="JSON account registry (see the README)")
     return parser
+
+
+def _curate_file(args: argparse.Namespace) -> int:
+    import json  # noqa: PLC0415
+
+    from glue_jobs.errors import UnknownRawNameError, UnreadableObjectError  # noqa: PLC0415
+    from local.curate_file import curate_file  # noqa: PLC0415
+    from local.spark import local_spark  # noqa: PLC0415
+
+    if not args.file.is_file():
+        print(f"error: {args.file}: no such file", file=sys.stderr)
+        return 2
+    try:
+        result = curate_file(local_spark(), args.report_type, args.marketplace, args.file, args.charset)
+    except UnknownRawNameError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except UnreadableObjectError as err:  # one line naming the file and what is wrong, no traceback
+        print(f"error: {args.file}: unreadable ({err.kind}): {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    import json  # noqa: PLC0415
+
+    from local.simulate import as_json, simulate  # noqa: PLC0415
+
+    run = simulate(args.days, args.faults, args.seed, args.start, out_dir=args.out)
+    if args.json:
+        document = {"days": [as_json(r) for r in run.days],
+                    "log_scan": {"lines": run.log_lines, "secrets_found": run.leaked}}  # fmt: skip
+        args.json.write_text(json.dumps(document, indent=1))
+    database = args.out / "spapi_lake.duckdb"
+    print(f"{len(run.days)} days simulated, {run.differences} differences from the ground truth, "
+          f"secrets in the logs: {', '.join(run.leaked) or 'none'}; curated tables in {database}")  # fmt: skip
+    return 1 if run.differences or run.leaked else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,18 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             serve_forever(config, args.host, args.port)
         elif args.command == "curate-file":
-            import json  # noqa: PLC0415
-
-            from glue_jobs.errors import UnknownRawNameError  # noqa: PLC0415
-            from local.curate_file import curate_file  # noqa: PLC0415
-            from local.spark import local_spark  # noqa: PLC0415
-
-            try:
-                result = curate_file(local_spark(), args.report_type, args.marketplace, args.file, args.charset)
-            except UnknownRawNameError as err:
-                print(f"error: {err}", file=sys.stderr)
-                return 2
-            print(json.dumps(result))
+            return _curate_file(args)
+        elif args.command == "simulate":
+            return _simulate(args)
         elif args.command == "deploy":
             from deployment.stacks import deploy  # noqa: PLC0415
 
@@ -83,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     except (PortInUseError, PrerequisiteError, FaultSpecError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except (RuntimeError, TimeoutError) as err:  # a demo or simulated day that failed: its reason, not a traceback
+        print(f"failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,43 +1,32 @@
-"""`spapi-lake demo`: the whole pipeline offline on small synthetic data, with progress, ending in one JSON line."""
+"""`spapi-lake demo`: the whole pipeline offline on small synthetic data, run for a few simulated days as its
+schedules would run it, checked against the sandbox's ground truth every day, ending in one JSON line."""
 
 from __future__ import annotations
 
 import json
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glue_jobs.curate_reports.report import ValidationSummary
-from lake_formation import insights, registry
-from local.pipeline import (
-    curation_workflow,
-    download_prefix,
-    ground_truth_rows,
-    ingest,
-    landed_manifests,
-    publish_duckdb,
-    run_curation,
-    run_state_machine,
-)
+from lake_formation import insights
+from local.pipeline import download_prefix, landed_manifests, publish_duckdb
 from local.query import athena, connect_lake
-from local.stack import LocalStack
+from local.simulate import Simulation, report_day
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-
-def curated_datasets() -> list[str]:
-    """Every dataset the deployed curation workflow curates, in its triggers' order (the registry's datasets: a
-    test holds the triggers to the registry)."""
-    return [dataset for trigger in curation_workflow() for dataset in trigger]
-
+    from glue_jobs.curate_reports.report import RunReport
 
 OUT_DIR = Path("out")
+DEMO_DAYS = 3
 
 
 class DemoFailedError(RuntimeError):
-    """The demo's own check failed: curated rows differ from what the sandbox generated."""
+    """The demo's own check failed: a curated dataset differs from the sandbox's ground truth."""
 
 
 def say(message: str) -> None:
@@ -53,66 +42,55 @@ def stage(name: str, timings: dict[str, float]) -> Iterator[None]:
     say(f"   ({timings[name]:.1f} s)")
 
 
-def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a script told as one story
-    timings: dict[str, float] = {}
+def describe_run(dataset: str, run: RunReport) -> None:
+    say(f"   {dataset}: read {run.rows_read} rows -> curated {run.curated}, quarantined {run.quarantined}, "
+        f"deduplicated {run.deduplicated}, replaced {run.replaced} ({run.partitions} partitions)")  # fmt: skip
+    for rule, rows in sorted(run.quarantine_reasons.items()):
+        say(f"   {dataset}: {rows} rows quarantined by {rule} (see s3://.../quarantine/{dataset}/)")
+    if run.missing_columns or run.extra_columns:
+        say(f"   {dataset}: columns missing {run.missing_columns}, unexpected {run.extra_columns}")
+    suite = run.validation or ValidationSummary(success=True, evaluated=0)  # None: nothing new to check
+    say(f"   {dataset}: great-expectations suite: {suite.evaluated} expectations, "
+        f"{'passed' if suite.success else f'FAILED {suite.failed}'}")  # fmt: skip
+
+
+def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
+    timings: dict[str, float] = {"start": 0.0, "ingest": 0.0, "curate": 0.0}
     datasets: dict[str, dict[str, int]] = {}
-    with LocalStack() as stack:
-        assert stack.sandbox is not None and stack.resources is not None  # noqa: S101
-        with stage("start", timings):
-            say(f"   moto (local AWS)  {stack.aws.endpoint}")
-            say(f"   SP-API sandbox    {stack.sandbox.base_url}")
-            stack.spark()
-            say("   local Spark       ready")
-        ground_truth: dict[str, int] = {}
-        with stage("ingest", timings):
-            ingested = ingest(stack, progress=lambda line: say(f"   - {line}"))
-            ledger = ingested["ledger"]
-            say(f"   {len(ingested['subscribed'])} accounts subscribed to notifications; RequestReports asked for "
-                f"{ingested['requested']} reports; reconcile found the settlements Amazon generated")  # fmt: skip
-            manifests = landed_manifests(stack)
-            say(f"   {len(manifests)} documents in the raw zone ({sum(m.bytes for m in manifests) / 1e6:.1f} MB)")
-            run_state_machine(stack, "catalog_and_listings")
-            fetched = landed_manifests(stack)
-            catalog_counts = {name: sum(m.rows for m in fetched if m.raw_name == name)
-                              for name in ("catalog_items", "listings_items")}  # fmt: skip
-            say(f"   CatalogAndListings: {catalog_counts['catalog_items']} catalog items and "
-                f"{catalog_counts['listings_items']} listings items landed as JSON lines")  # fmt: skip
-            for dataset in curated_datasets():
-                source = registry.dataset(dataset).source
-                landed = [m for m in fetched if m.raw_name == source.raw_name]
-                if source.format == "tsv":
-                    ground_truth[dataset] = ground_truth_rows(stack, landed)
-                datasets[dataset] = {"raw_objects": len(landed)}
-        with stage("curate", timings):
-            for dataset, counts in datasets.items():
-                run = run_curation(stack, dataset)
-                counts.update(
-                    curated_rows=run.curated,
-                    quarantined_rows=run.quarantined,
-                    deduplicated_rows=run.deduplicated,
-                )
-                say(
-                    f"   {dataset}: read {run.rows_read} rows -> curated {run.curated}, "
-                    f"quarantined {run.quarantined}, deduplicated {run.deduplicated} ({run.partitions} partitions)"
-                )
-                for rule, rows in sorted(run.quarantine_reasons.items()):
-                    say(f"   {dataset}: {rows} rows quarantined by {rule} (see s3://.../quarantine/{dataset}/)")
-                if run.missing_columns or run.extra_columns:
-                    say(f"   {dataset}: columns missing {run.missing_columns}, unexpected {run.extra_columns}")
-                flat = registry.dataset(dataset).source.format == "tsv"  # JSON documents count rows at curation
-                if flat and run.rows_read != ground_truth[dataset]:
-                    raise DemoFailedError(
-                        f"{dataset}: sandbox generated {ground_truth[dataset]} rows, the lake accounts for "
-                        f"{run.rows_read} (curated + quarantined + deduplicated)"
-                    )
-                truth = (
-                    f"matches the sandbox's ground truth ({ground_truth[dataset]} rows)" if flat else "rows accounted"
-                )
-                suite = run.validation or ValidationSummary(success=True, evaluated=0)  # None: nothing new to check
-                outcome = "passed" if suite.success else f"FAILED {suite.failed}"
-                say(f"   {dataset}: {truth}; great-expectations suite: {suite.evaluated} expectations, {outcome}")
-            docs = download_prefix(stack.resources.curated_bucket, "_data_docs/", out_dir / "data_docs")
-            say(f"   Data Docs (validation results as HTML): {docs}/<dataset>/index.html")
+    start = datetime.now(UTC).date() - timedelta(days=days)
+    differences = 0
+    with stage("start", timings):
+        simulation = Simulation(start=start).__enter__()
+    stack = simulation.stack
+    assert stack.sandbox is not None and stack.resources is not None  # noqa: S101
+    try:
+        say(f"   moto (local AWS) with the CloudFormation stacks deployed  {stack.aws.endpoint}")
+        say(f"   SP-API sandbox (its clock at {start})                   {stack.sandbox.base_url}")
+        say(f"\n== {days} simulated days: RequestReports 02:30, CatalogAndListings 05:00, curation 06:00 (UTC)")
+        for number in range(days):
+            result = simulation.run_day(simulation.day(number))
+            timings["ingest"] += round(result.ingest_s, 2)
+            timings["curate"] += round(result.curate_s, 2)
+            report_day(result, say)
+            differences += result.differences
+            for dataset, run in result.curation.items():
+                counts = datasets.setdefault(dataset, {"raw_objects": 0, "curated_rows": 0, "quarantined_rows": 0,
+                                                       "deduplicated_rows": 0})  # fmt: skip
+                counts["raw_objects"] += run.raw_objects
+                counts["curated_rows"] += run.curated
+                counts["quarantined_rows"] += run.quarantined
+                counts["deduplicated_rows"] += run.deduplicated
+        say(f"\n== the last day's curation, dataset by dataset ({result.day})")
+        for dataset, run in result.curation.items():
+            describe_run(dataset, run)
+        checked = ", ".join(f"{c.dataset} ({c.rows})" for c in result.checks)
+        say(f"   compared with the sandbox's ground truth: {checked}")
+        ledger = result.ledger
+        fetched = landed_manifests(stack)
+        catalog_counts = {name: sum(m.rows for m in fetched if m.raw_name == name)
+                          for name in ("catalog_items", "listings_items")}  # fmt: skip
+        docs = download_prefix(stack.resources.curated_bucket, "_data_docs/", out_dir / "data_docs")
+        say(f"   Data Docs (validation results as HTML): {docs}/<dataset>/index.html")
         with stage("query", timings):
             target, tables = publish_duckdb(stack, out_dir / "spapi_lake.duckdb")
             con = connect_lake(stack.aws.endpoint, str(target))
@@ -125,10 +103,14 @@ def run_demo(out_dir: Path = OUT_DIR) -> dict[str, Any]:  # noqa: PLR0915 - a sc
                     for line in str(athena(con, insight.sql)).splitlines():
                         say(f"     {line}")
             con.close()
+    finally:
+        simulation.__exit__(None, None, None)
+    if differences:
+        raise DemoFailedError(f"{differences} differences between the curated tables and the ground truth (above)")
     summary = {
         "demo": "spapi-lake",
         "ok": True,
-        "stage_seconds": timings,
+        "stage_seconds": {name: round(seconds, 1) for name, seconds in timings.items()},
         "ledger": ledger,
         "catalog": catalog_counts,
         "datasets": datasets,

@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from glue_jobs.curate_reports.report import RunReport
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
@@ -134,16 +132,6 @@ def curation_workflow() -> list[list[str]]:
     triggers = aws.client("glue").get_triggers()["Triggers"]
     ordered = sorted(triggers, key=lambda t: t["Type"] != "SCHEDULED")
     return [[str(a["Arguments"]["--dataset"]) for a in t["Actions"]] for t in ordered]
-
-
-def ground_truth_rows(stack: LocalStack, reports: list[ManifestEntry]) -> int:
-    """What the sandbox says it generated for these landed reports (its inspection endpoint, not SP-API)."""
-    assert stack.sandbox is not None  # noqa: S101
-    total = 0
-    for report in reports:
-        info = requests.get(f"{stack.sandbox.base_url}/_sandbox/reports/{report.object_id}", timeout=10).json()
-        total += int(info["rows"] or 0)
-    return total
 
 
 def publish_duckdb(stack: LocalStack, target: Path) -> tuple[Path, list[str]]:

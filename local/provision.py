@@ -25,7 +25,12 @@ PREFIX = str(load("storage.yaml")["Parameters"]["Prefix"]["Default"])
 ARTIFACTS_BUCKET = f"{PREFIX}-artifacts"  # offline, the bucket a user gives `make deploy`
 # The sandbox's clock runs fast (time_scale): reconcile, FATAL retries and SQS redelivery follow it.
 OFFLINE_PARAMETERS = {
-    "ingestion": {"ReconcileAfterSeconds": "4", "FatalCooldownSeconds": "3", "NotificationsVisibilityTimeout": "5"}
+    "ingestion": {
+        "ReconcileAfterSeconds": "4",
+        "FatalCooldownSeconds": "3",
+        "NotificationsVisibilityTimeout": "5",
+        "SpApiReadTimeoutSeconds": "2",
+    }
 }
 
 

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING
 
 from sandbox.commerce import SALES_CHANNEL
 from sandbox.marketplaces import MARKETPLACES
-from sandbox.report_content import RenderedReport, ReportRequest, amazon_flat_file_time, iso_time, money
+from sandbox.report_content import (
+    RenderedReport,
+    ReportRequest,
+    amazon_flat_file_time,
+    iso_time,
+    money,
+    settlement_date,
+    settlement_money,
+    settlement_time,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -92,7 +101,11 @@ def _address(line: OrderLine, country: str) -> tuple[str, str, str]:
 
 
 def render_merchant_listings(world: World, request: ReportRequest) -> RenderedReport:
+    """A snapshot of the listings as of now: MFN quantities are the clock's day's."""
+    today = (request.as_of or world.now()).astimezone(UTC).date()
+
     def row(listing: Listing) -> tuple[str, ...]:
+        quantity = world.commerce.listing_quantity(listing, today)
         return _cells(
             MERCHANT_LISTINGS_HEADER,
             {
@@ -100,7 +113,7 @@ def render_merchant_listings(world: World, request: ReportRequest) -> RenderedRe
                 "listing-id": listing.listing_id,
                 "seller-sku": listing.seller_sku,
                 "price": str(listing.price),
-                "quantity": "" if listing.quantity is None else str(listing.quantity),
+                "quantity": "" if quantity is None else str(quantity),
                 "open-date": amazon_flat_file_time(listing.opened_at, listing.marketplace_id),
                 "item-is-marketplace": "y",
                 "product-id-type": "1",
@@ -118,25 +131,26 @@ def render_merchant_listings(world: World, request: ReportRequest) -> RenderedRe
     return RenderedReport(MERCHANT_LISTINGS_HEADER, [row(item) for item in listings])
 
 
-def _order_row(line: OrderLine, country: str, currency: str) -> tuple[str, ...]:
-    """Amazon leaves prices empty on pending lines and reports cancelled lines with quantity 0."""
+def _order_row(line: OrderLine, country: str, currency: str, now: datetime) -> tuple[str, ...]:
+    """A line as of `now`. Amazon leaves prices empty on pending lines and reports cancelled lines with quantity 0."""
     city, state, postal = _address(line, country)
-    priced = line.status == "Shipped"
+    status = line.status_at(now)
+    priced = status == "Shipped"
     return _cells(
         ALL_ORDERS_HEADER,
         {
             "amazon-order-id": line.order_id,
             "purchase-date": iso_time(line.purchased_at),
-            "last-updated-date": iso_time(line.last_updated_at),
-            "order-status": line.status,
+            "last-updated-date": iso_time(line.last_updated_at(now)),
+            "order-status": status,
             "fulfillment-channel": "Amazon" if line.is_fba else "Merchant",
             "sales-channel": SALES_CHANNEL[country],
             "ship-service-level": "Expedited" if int(line.order_item_id) % 5 == 0 else "Standard",
             "product-name": line.listing.item_name,
             "sku": line.listing.seller_sku,
             "asin": line.listing.asin,
-            "item-status": ITEM_STATUS[line.status],
-            "quantity": "0" if line.status == "Cancelled" else str(line.quantity),
+            "item-status": ITEM_STATUS[status],
+            "quantity": "0" if status == "Cancelled" else str(line.quantity),
             "currency": currency if priced else "",
             "item-price": money(line.item_price) if priced else "",
             "item-tax": money(line.item_tax) if priced else "",
@@ -154,12 +168,14 @@ def _order_row(line: OrderLine, country: str, currency: str) -> tuple[str, ...]:
 
 def _orders_renderer(by: str) -> Callable[[World, ReportRequest], RenderedReport]:
     def render(world: World, request: ReportRequest) -> RenderedReport:
+        """Lines purchased (or last updated) in the window, as of now: nothing purchased after now."""
         market = MARKETPLACES[request.marketplace_id]
+        now = request.as_of or world.now()
         lines = world.commerce.orders(
-            request.account_id, request.marketplace_id, request.data_start_time, request.data_end_time, by=by
+            request.account_id, request.marketplace_id, request.data_start_time, request.window_end, now, by=by
         )
         return RenderedReport(
-            ALL_ORDERS_HEADER, [_order_row(x, market.country_code, market.currency_code) for x in lines]
+            ALL_ORDERS_HEADER, [_order_row(x, market.country_code, market.currency_code, now) for x in lines]
         )
 
     return render
@@ -174,8 +190,9 @@ def _fba_listings(world: World, request: ReportRequest) -> list[Listing]:
 
 
 def render_fba_myi_unsuppressed(world: World, request: ReportRequest) -> RenderedReport:
-    """A snapshot at the request's end date: one row per FBA SKU."""
-    day = request.data_end_time.astimezone(UTC).date()
+    """A snapshot of the clock's day (Amazon's inventory reports are current, whatever the window): one row per FBA
+    SKU."""
+    day = (request.as_of or world.now()).astimezone(UTC).date()
     rows = []
     for listing in _fba_listings(world, request):
         fulfillable, unsellable, reserved, inbound = world.commerce.fba_quantity(listing, day)
@@ -205,8 +222,8 @@ def render_fba_myi_unsuppressed(world: World, request: ReportRequest) -> Rendere
 
 
 def render_afn_inventory(world: World, request: ReportRequest) -> RenderedReport:
-    """Units per FBA SKU and warehouse condition (SELLABLE, and UNSELLABLE where there are any)."""
-    day = request.data_end_time.astimezone(UTC).date()
+    """Units per FBA SKU and warehouse condition (SELLABLE, and UNSELLABLE where there are any), on the clock's day."""
+    day = (request.as_of or world.now()).astimezone(UTC).date()
     rows: list[tuple[str, ...]] = []
     for listing in _fba_listings(world, request):
         fulfillable, unsellable, _, _ = world.commerce.fba_quantity(listing, day)
@@ -217,16 +234,18 @@ def render_afn_inventory(world: World, request: ReportRequest) -> RenderedReport
 
 
 def render_fulfilled_shipments(world: World, request: ReportRequest) -> RenderedReport:
-    """FBA order lines shipped in the window; Japan's report carries one more column, points-granted."""
+    """FBA order lines shipped in the window by now; Japan's report carries one more column, points-granted."""
     market = MARKETPLACES[request.marketplace_id]
     country = market.country_code
     header = (*FULFILLED_SHIPMENTS_HEADER, "points-granted") if country == "JP" else FULFILLED_SHIPMENTS_HEADER
+    now = request.as_of or world.now()
     lines = world.commerce.shipped(
-        request.account_id, request.marketplace_id, request.data_start_time, request.data_end_time
+        request.account_id, request.marketplace_id, request.data_start_time, request.window_end, now
     )
     rows = []
     for line in lines:
-        if not line.is_fba or line.shipped_at is None:
+        shipped_at = line.shipped_at(now)
+        if not line.is_fba or shipped_at is None:
             continue
         city, state, postal = _address(line, country)
         values = {
@@ -235,9 +254,9 @@ def render_fulfilled_shipments(world: World, request: ReportRequest) -> Rendered
             "shipment-item-id": _shipment_id(line) + "R",
             "amazon-order-item-id": line.order_item_id,
             "purchase-date": iso_time(line.purchased_at, request.marketplace_id),
-            "payments-date": iso_time(line.shipped_at, request.marketplace_id),
-            "shipment-date": iso_time(line.shipped_at, request.marketplace_id),
-            "reporting-date": iso_time(line.shipped_at, request.marketplace_id),
+            "payments-date": iso_time(shipped_at, request.marketplace_id),
+            "shipment-date": iso_time(shipped_at, request.marketplace_id),
+            "reporting-date": iso_time(shipped_at, request.marketplace_id),
             "sku": line.listing.seller_sku,
             "product-name": line.listing.item_name,
             "quantity-shipped": str(line.quantity),
@@ -273,14 +292,18 @@ def render_fulfilled_shipments(world: World, request: ReportRequest) -> Rendered
 
 def render_settlement(world: World, request: ReportRequest) -> RenderedReport:
     """A V2 settlement flat file: a summary row (id, period, deposit date, total), then one row per amount."""
-    period = (request.data_start_time.astimezone(UTC).date(), request.data_end_time.astimezone(UTC).date())
-    settlement = world.commerce.settlement(request.account_id, request.marketplace_id, period)
+    period = (request.data_start_time.astimezone(UTC).date(), request.window_end.date())
+    now = request.as_of or world.now()
+    settlement = world.commerce.settlement(request.account_id, request.marketplace_id, period, now)
     return RenderedReport(SETTLEMENT_V2_HEADER, settlement_rows(settlement, request.marketplace_id))
 
 
 def settlement_rows(settlement: Settlement, marketplace_id: str) -> list[tuple[str, ...]]:
     def when(moment: datetime) -> str:
-        return amazon_flat_file_time(moment, marketplace_id)
+        return settlement_time(moment, marketplace_id)
+
+    def amount(value: Decimal) -> str:
+        return settlement_money(value, marketplace_id)
 
     country = MARKETPLACES[marketplace_id].country_code
     summary = {
@@ -288,7 +311,7 @@ def settlement_rows(settlement: Settlement, marketplace_id: str) -> list[tuple[s
         "settlement-start-date": when(settlement.start),
         "settlement-end-date": when(settlement.end),
         "deposit-date": when(settlement.deposit_date),
-        "total-amount": money(settlement.total),
+        "total-amount": amount(settlement.total),
         "currency": settlement.currency,
     }
     rows = [_cells(SETTLEMENT_V2_HEADER, summary)]
@@ -303,9 +326,9 @@ def settlement_rows(settlement: Settlement, marketplace_id: str) -> list[tuple[s
             "marketplace-name": SALES_CHANNEL[country],
             "amount-type": item.amount_type,
             "amount-description": item.amount_description,
-            "amount": money(item.amount),
+            "amount": amount(item.amount),
             "fulfillment-id": "AFN" if line.is_fba else "MFN",
-            "posted-date": item.posted_at.astimezone(UTC).date().isoformat(),
+            "posted-date": settlement_date(item.posted_at, marketplace_id),
             "posted-date-time": when(item.posted_at),
             "order-item-code": line.order_item_id,
             "sku": line.listing.seller_sku,

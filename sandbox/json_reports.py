@@ -1,7 +1,9 @@
 """JSON reports (sales and traffic, vendor analytics, brand analytics), shaped by the report schemas in spapi-models.
 
 Days are UTC days, the same days the order reports' purchase dates fall on, so that units ordered per ASIN and day
-agree between GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL and GET_SALES_AND_TRAFFIC_REPORT.
+agree between GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL and GET_SALES_AND_TRAFFIC_REPORT. Every figure is
+as of the moment the report is processed: no day after it, sales & traffic restated for 7 days, vendor figures from
+72 h after their day (see sandbox.commerce).
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sandbox.commerce import day_range, midnight, vendor_day, vendor_products
+from sandbox.commerce import day_range, midnight, vendor_available, vendor_day_as_of, vendor_products
 from sandbox.marketplaces import MARKETPLACES
 from sandbox.report_content import RenderedReport, ReportRequest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sandbox.commerce import OrderLine
+    from sandbox.commerce import OrderLine, Traffic, VendorDay
     from sandbox.world import Listing, Product, World
 
 DEPARTMENTS = {
@@ -30,14 +32,60 @@ DEPARTMENTS = {
     "Apparel": "Clothing, Shoes & Jewelry",
 }
 SEARCH_MODIFIERS = ("", "best ", "cheap ", " for men", " for women", " set", " large", " gift")
+BRAND_ANALYTICS_SEARCH_TERMS = "GET_BRAND_ANALYTICS_SEARCH_TERMS_REPORT"
 
 
-def report_days(request: ReportRequest) -> list[date]:
-    """The UTC days a request covers; an end at midnight excludes that day (as with [start, end) windows)."""
-    end = request.data_end_time
-    if end > request.data_start_time and end.astimezone(UTC).time() == datetime.min.time():
-        end -= timedelta(microseconds=1)
-    return list(day_range(request.data_start_time, end))
+def requested_days(request: ReportRequest) -> tuple[date, date]:
+    """The first and last UTC day a request names (the time component is ignored): an end at 00:00 excludes that
+    day, as with [start, end) windows; Amazon's inclusive end, the last instant of a day, includes it."""
+    first, end = request.data_start_time.astimezone(UTC).date(), request.window_end
+    last = (end - timedelta(microseconds=1)).date() if end > request.data_start_time else first
+    return first, max(first, last)
+
+
+def report_days(request: ReportRequest, now: datetime | None = None) -> list[date]:
+    """The UTC days a request covers, up to the day of `now` when given (a window reaching past now has data up to
+    now only)."""
+    first, last = requested_days(request)
+    if now is not None:
+        last = min(last, now.astimezone(UTC).date())
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _period_last_day(first: date, period: str) -> date | None:
+    """The last day of the reportPeriod that starts on `first`, or None if no such period starts on that day."""
+    if period == "DAY":
+        return first
+    if period == "WEEK":
+        return first + timedelta(days=6) if first.weekday() == 6 else None  # noqa: PLR2004 - Sunday
+    months = {"MONTH": 1, "QUARTER": 3}.get(period)
+    if months is None or first.day != 1 or (period == "QUARTER" and first.month % 3 != 1):
+        return None
+    month = first.month - 1 + months
+    return date(first.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def report_period_error(report_type: str, request: ReportRequest) -> str | None:
+    """Why Amazon refuses a request's window for its reportPeriod, or None. Brand analytics (search terms) covers
+    exactly one period: a WEEK from a Sunday to the following Saturday, a MONTH or QUARTER from its first day to its
+    last, one DAY ("Requests cannot span multiple periods")."""
+    if report_type != BRAND_ANALYTICS_SEARCH_TERMS:
+        return None
+    period = request.options.get("reportPeriod", "")
+    if period not in ("DAY", "WEEK", "MONTH", "QUARTER"):
+        return f"reportPeriod must be one of DAY, WEEK, MONTH, QUARTER, not {period!r}"
+    first, last = requested_days(request)
+    if _period_last_day(first, period) == last:
+        return None
+    if period == "WEEK":
+        return (
+            "For reportPeriod WEEK, dataStartTime must be a Sunday and dataEndTime the following Saturday "
+            f"(got {first.isoformat()} to {last.isoformat()})"
+        )
+    return (
+        f"For reportPeriod {period}, dataStartTime and dataEndTime must be the first and last day of one {period} "
+        f"(got {first.isoformat()} to {last.isoformat()})"
+    )
 
 
 def periods(days: list[date], granularity: str) -> list[tuple[date, date]]:
@@ -83,7 +131,7 @@ def _json_report(body: dict[str, Any]) -> RenderedReport:
 
 @dataclass
 class _Sales:
-    """Additive sales figures of a set of order lines (all lines, and the business ones)."""
+    """Additive sales figures of a set of order lines that count as ordered (all lines, and the business ones)."""
 
     units: int = 0
     units_b2b: int = 0
@@ -91,68 +139,99 @@ class _Sales:
     items_b2b: int = 0
     sales: Decimal = Decimal(0)
     sales_b2b: Decimal = Decimal(0)
-    refunded: int = 0
 
     def add(self, line: OrderLine) -> None:
-        if not line.counts_as_ordered:
-            return
         self.units += line.quantity
         self.items += 1
         self.sales += line.item_price
-        self.refunded += line.quantity if line.refunded else 0
         if line.is_business:
             self.units_b2b += line.quantity
             self.items_b2b += 1
             self.sales_b2b += line.item_price
 
 
+@dataclass
+class _Traffic:
+    """Additive traffic figures, with the buy-box share weighted by sessions."""
+
+    browser: int = 0
+    mobile: int = 0
+    buy_box_weight: float = 0.0
+
+    def add(self, traffic: Traffic) -> None:
+        self.browser += traffic.browser_sessions
+        self.mobile += traffic.mobile_sessions
+        self.buy_box_weight += traffic.buy_box_percentage * traffic.sessions
+
+    @property
+    def sessions(self) -> int:
+        return self.browser + self.mobile
+
+    @property
+    def buy_box(self) -> float:
+        return round(self.buy_box_weight / self.sessions, 2) if self.sessions else 0.0
+
+
 def _ratio(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
 
 
-def render_sales_and_traffic(world: World, request: ReportRequest) -> RenderedReport:
-    currency = MARKETPLACES[request.marketplace_id].currency_code
-    days = report_days(request)
-    granularity = request.options.get("dateGranularity", "DAY")
-    asin_granularity = request.options.get("asinGranularity", "PARENT")
-    listings = world.listings(request.account_id, request.marketplace_id)
+def sales_and_traffic(  # noqa: PLR0913 - the report's own parameters
+    world: World,
+    account_id: str,
+    marketplace_id: str,
+    days: list[date],
+    now: datetime,
+    granularity: str = "DAY",
+    asin_granularity: str = "PARENT",
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(salesAndTrafficByDate, salesAndTrafficByAsin) of GET_SALES_AND_TRAFFIC_REPORT over `days`, as of `now`.
+
+    Sales of a day are its order lines placed by now and not cancelled as of now; units refunded and shipped on a day
+    are the refunds and shipments that happened on it; traffic is `Commerce.traffic` as of now."""
+    currency = MARKETPLACES[marketplace_id].currency_code
+    commerce = world.commerce
+    listings = world.listings(account_id, marketplace_id)
     by_asin: dict[str, _Sales] = defaultdict(_Sales)
-    sessions_by_asin: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    traffic_by_asin: dict[str, _Traffic] = defaultdict(_Traffic)
     by_date = []
     for first, last in periods(days, granularity):
-        sales, browser, mobile = _Sales(), 0, 0
-        shipped_units, shipped_orders, shipped_sales = 0, 0, Decimal(0)
+        sales, traffic = _Sales(), _Traffic()
         for day in day_range(midnight(first), midnight(last)):
-            lines = world.commerce.day_orders(request.account_id, request.marketplace_id, day)
-            units_by_asin: dict[str, int] = defaultdict(int)
-            for line in lines:
-                sales.add(line)
-                by_asin[line.listing.asin].add(line)
-                if line.counts_as_ordered:
-                    units_by_asin[line.listing.asin] += line.quantity
-                if line.shipped_at is not None:
-                    shipped_units += line.quantity
-                    shipped_sales += line.item_price
-            shipped_orders += len({line.order_id for line in lines if line.shipped_at is not None})
-            for listing in listings:
-                day_browser, day_mobile = world.commerce.sessions(listing, day, units_by_asin.get(listing.asin, 0))
-                browser, mobile = browser + day_browser, mobile + day_mobile
-                sessions_by_asin[listing.asin][0] += day_browser
-                sessions_by_asin[listing.asin][1] += day_mobile
-        shipped = (shipped_units, shipped_orders, shipped_sales)
-        by_date.append(_sales_and_traffic_by_date(first, sales, shipped, browser, mobile, currency))
+            for line in commerce.placed(account_id, marketplace_id, day, now):
+                if line.counts_as_ordered(now):
+                    sales.add(line)
+                    by_asin[line.listing.asin].add(line)
+            for asin, figures in commerce.traffic(account_id, marketplace_id, day, now).items():
+                traffic.add(figures)
+                traffic_by_asin[asin].add(figures)
+        start, end = midnight(first), midnight(last + timedelta(days=1))
+        shipped = commerce.shipped(account_id, marketplace_id, start, end, now)
+        refunded = sum(x.quantity for x in commerce.refunded(account_id, marketplace_id, start, end, now))
+        by_date.append(_sales_and_traffic_by_date(first, sales, shipped, refunded, traffic, currency))
+    all_sessions = sum(figures.sessions for figures in traffic_by_asin.values())
     asin_rows = [
         _sales_and_traffic_by_asin(
-            listing,
-            asin_granularity,
-            by_asin[listing.asin],
-            sessions_by_asin[listing.asin],
-            sum(map(sum, sessions_by_asin.values())),
-            currency,
+            listing, asin_granularity, by_asin[listing.asin], traffic_by_asin[listing.asin], all_sessions, currency
         )
         for listing in listings
-        if listing.asin in sessions_by_asin
+        if listing.asin in traffic_by_asin
     ]
+    return by_date, asin_rows
+
+
+def render_sales_and_traffic(world: World, request: ReportRequest) -> RenderedReport:
+    now = request.as_of or world.now()
+    days = report_days(request, now)
+    by_date, asin_rows = sales_and_traffic(
+        world,
+        request.account_id,
+        request.marketplace_id,
+        days,
+        now,
+        request.options.get("dateGranularity", "DAY"),
+        request.options.get("asinGranularity", "PARENT"),
+    )
     return _json_report(
         {
             "reportSpecification": _specification("GET_SALES_AND_TRAFFIC_REPORT", request, days),
@@ -162,10 +241,10 @@ def render_sales_and_traffic(world: World, request: ReportRequest) -> RenderedRe
     )
 
 
-def _sales_and_traffic_by_date(
-    first: date, sales: _Sales, shipped: tuple[int, int, Decimal], browser: int, mobile: int, currency: str
+def _sales_and_traffic_by_date(  # noqa: PLR0913 - one argument per section of figures
+    first: date, sales: _Sales, shipped: list[OrderLine], refunded: int, traffic: _Traffic, currency: str
 ) -> dict[str, Any]:
-    sessions = browser + mobile
+    sessions, browser, mobile = traffic.sessions, traffic.browser, traffic.mobile
     page_views = round(sessions * 1.6)
     return {
         "date": first.isoformat(),
@@ -179,13 +258,13 @@ def _sales_and_traffic_by_date(
             "averageSalesPerOrderItem": _amount(sales.sales / sales.items if sales.items else 0, currency),
             "averageUnitsPerOrderItem": round(sales.units / sales.items, 2) if sales.items else 0.0,
             "averageSellingPrice": _amount(sales.sales / sales.units if sales.units else 0, currency),
-            "unitsRefunded": sales.refunded,
-            "refundRate": _ratio(sales.refunded, sales.units),
+            "unitsRefunded": refunded,
+            "refundRate": _ratio(refunded, sales.units),
             "claimsGranted": 0,
             "claimsAmount": _amount(0, currency),
-            "shippedProductSales": _amount(shipped[2], currency),
-            "unitsShipped": shipped[0],
-            "ordersShipped": shipped[1],
+            "shippedProductSales": _amount(sum((x.item_price for x in shipped), Decimal(0)), currency),
+            "unitsShipped": sum(x.quantity for x in shipped),
+            "ordersShipped": len({x.order_id for x in shipped}),
         },
         "trafficByDate": {
             "browserPageViews": round(browser * 1.6),
@@ -194,7 +273,7 @@ def _sales_and_traffic_by_date(
             "browserSessions": browser,
             "mobileAppSessions": mobile,
             "sessions": sessions,
-            "buyBoxPercentage": 97.5,
+            "buyBoxPercentage": traffic.buy_box,
             "orderItemSessionPercentage": _ratio(sales.items, sessions),
             "unitSessionPercentage": _ratio(sales.units, sessions),
             "averageOfferCount": 1,
@@ -206,11 +285,10 @@ def _sales_and_traffic_by_date(
     }
 
 
-def _sales_and_traffic_by_asin(
-    listing: Listing, granularity: str, sales: _Sales, sessions: list[int], all_sessions: int, currency: str
+def _sales_and_traffic_by_asin(  # noqa: PLR0913 - one argument per section of figures
+    listing: Listing, granularity: str, sales: _Sales, traffic: _Traffic, all_sessions: int, currency: str
 ) -> dict[str, Any]:
-    browser, mobile = sessions
-    total = browser + mobile
+    browser, mobile, total = traffic.browser, traffic.mobile, traffic.sessions
     row: dict[str, Any] = {"parentAsin": listing.asin}
     if granularity in ("CHILD", "SKU"):
         row["childAsin"] = listing.asin
@@ -237,7 +315,7 @@ def _sales_and_traffic_by_asin(
         "browserPageViewsPercentage": _ratio(browser, all_sessions),
         "mobileAppPageViewsPercentage": _ratio(mobile, all_sessions),
         "pageViewsPercentage": _ratio(total, all_sessions),
-        "buyBoxPercentage": 97.5,
+        "buyBoxPercentage": traffic.buy_box,
         "unitSessionPercentage": _ratio(sales.units, total),
     }
     return row
@@ -246,20 +324,26 @@ def _sales_and_traffic_by_asin(
 Figures = tuple[dict[str, int], dict[str, Decimal]]  # (counts, amounts) of one ASIN over one period
 
 
+def vendor_days(request: ReportRequest, now: datetime) -> list[date]:
+    """The days of a vendor request Amazon has figures for at `now` (none before 72 h after the day starts)."""
+    return [day for day in report_days(request, now) if vendor_available(day, now)]
+
+
 def _vendor_report(
-    world: World, request: ReportRequest, figures: Callable[[Product, list[date]], Figures]
+    world: World, request: ReportRequest, figures: Callable[[Product, list[VendorDay]], Figures]
 ) -> tuple[list[date], list[dict[str, Any]], list[dict[str, Any]]]:
-    """(days, aggregate rows, by-ASIN rows) of a vendor analytics report: one row per ASIN and reportPeriod, and
-    aggregates that are the sums of the ASIN rows."""
+    """(days, aggregate rows, by-ASIN rows) of a vendor analytics report as of now: one row per ASIN and
+    reportPeriod over the days Amazon has figures for, and aggregates that are the sums of the ASIN rows."""
     currency = MARKETPLACES[request.marketplace_id].currency_code
-    days = report_days(request)
+    now = request.as_of or world.now()
+    days = vendor_days(request, now)
     aggregate, by_asin = [], []
     for first, last in periods(days, request.options.get("reportPeriod", "DAY")):
         span = [first + timedelta(days=n) for n in range((last - first).days + 1)]
         count_totals: dict[str, int] = defaultdict(int)
         amount_totals: dict[str, Decimal] = defaultdict(Decimal)
         for product in vendor_products(world):
-            counts, amounts = figures(product, span)
+            counts, amounts = figures(product, vendor_facts(world, product, span, now))
             for name, count in counts.items():
                 count_totals[name] += count
             for name, amount in amounts.items():
@@ -267,6 +351,12 @@ def _vendor_report(
             by_asin.append(_period_row(first, last, currency, counts, amounts, asin=product.asin))
         aggregate.append(_period_row(first, last, currency, count_totals, amount_totals))
     return days, aggregate, by_asin
+
+
+def vendor_facts(world: World, product: Product, span: list[date], now: datetime) -> list[VendorDay]:
+    """The reported vendor days of a span at `now` (days without figures yet are left out)."""
+    facts = (vendor_day_as_of(world, product, day, now) for day in span)
+    return [fact for fact in facts if fact is not None]
 
 
 def _period_row(first: date, last: date, currency: str, counts: dict[str, int], amounts: dict[str, Decimal],
@@ -280,8 +370,8 @@ def _period_row(first: date, last: date, currency: str, counts: dict[str, int], 
     }
 
 
-def _vendor_specification(report_type: str, request: ReportRequest, days: list[date]) -> dict[str, Any]:
-    return _specification(report_type, request, days, lastUpdatedDate=datetime.now(UTC).date().isoformat())
+def _vendor_specification(report_type: str, request: ReportRequest, days: list[date], now: datetime) -> dict[str, Any]:
+    return _specification(report_type, request, days, lastUpdatedDate=now.astimezone(UTC).date().isoformat())
 
 
 def _cost(product: Product) -> Decimal:
@@ -289,52 +379,59 @@ def _cost(product: Product) -> Decimal:
     return (product.base_price * Decimal("0.55")).quantize(Decimal("0.01"))
 
 
-def render_vendor_sales(world: World, request: ReportRequest) -> RenderedReport:
-    def figures(product: Product, span: list[date]) -> Figures:
-        facts = [vendor_day(world, product, day) for day in span]
-        ordered, shipped = sum(f.ordered_units for f in facts), sum(f.shipped_units for f in facts)
-        counts = {"customerReturns": sum(f.customer_returns for f in facts), "orderedUnits": ordered,
-                  "shippedUnits": shipped}  # fmt: skip
-        amounts = {"orderedRevenue": product.base_price * ordered, "shippedRevenue": product.base_price * shipped,
-                   "shippedCogs": _cost(product) * shipped}  # fmt: skip
-        return counts, amounts
+def vendor_sales_figures(product: Product, facts: list[VendorDay]) -> Figures:
+    ordered, shipped = sum(f.ordered_units for f in facts), sum(f.shipped_units for f in facts)
+    counts = {"customerReturns": sum(f.customer_returns for f in facts), "orderedUnits": ordered,
+              "shippedUnits": shipped}  # fmt: skip
+    amounts = {"orderedRevenue": product.base_price * ordered, "shippedRevenue": product.base_price * shipped,
+               "shippedCogs": _cost(product) * shipped}  # fmt: skip
+    return counts, amounts
 
+
+def vendor_traffic_figures(product: Product, facts: list[VendorDay]) -> Figures:  # noqa: ARG001 - one signature
+    return {"glanceViews": sum(f.glance_views for f in facts)}, {}
+
+
+def vendor_inventory_figures(product: Product, facts: list[VendorDay]) -> Figures:
+    """On-hand figures are the period's last day; received units add up over the period."""
+    closing = facts[-1]
+    received = sum(f.net_received_units for f in facts)
+    counts = {
+        "netReceivedInventoryUnits": received,
+        "openPurchaseOrderUnits": closing.open_purchase_order_units,
+        "sellableOnHandInventoryUnits": closing.sellable_on_hand,
+        "unsellableOnHandInventoryUnits": closing.unsellable_on_hand,
+    }
+    amounts = {
+        "netReceivedInventoryCost": _cost(product) * received,
+        "sellableOnHandInventoryCost": _cost(product) * closing.sellable_on_hand,
+        "unsellableOnHandInventoryCost": _cost(product) * closing.unsellable_on_hand,
+    }
+    return counts, amounts
+
+
+def _render_vendor(
+    world: World, request: ReportRequest, report_type: str, figures: Callable[[Product, list[VendorDay]], Figures],
+    sections: tuple[str, str],
+) -> RenderedReport:  # fmt: skip
     days, aggregate, by_asin = _vendor_report(world, request, figures)
-    spec = _vendor_specification("GET_VENDOR_SALES_REPORT", request, days)
-    return _json_report({"reportSpecification": spec, "salesAggregate": aggregate, "salesByAsin": by_asin})
+    spec = _vendor_specification(report_type, request, days, request.as_of or world.now())
+    return _json_report({"reportSpecification": spec, sections[0]: aggregate, sections[1]: by_asin})
+
+
+def render_vendor_sales(world: World, request: ReportRequest) -> RenderedReport:
+    return _render_vendor(world, request, "GET_VENDOR_SALES_REPORT", vendor_sales_figures,
+                          ("salesAggregate", "salesByAsin"))  # fmt: skip
 
 
 def render_vendor_traffic(world: World, request: ReportRequest) -> RenderedReport:
-    def figures(product: Product, span: list[date]) -> Figures:
-        return {"glanceViews": sum(vendor_day(world, product, day).glance_views for day in span)}, {}
-
-    days, aggregate, by_asin = _vendor_report(world, request, figures)
-    spec = _vendor_specification("GET_VENDOR_TRAFFIC_REPORT", request, days)
-    return _json_report({"reportSpecification": spec, "trafficAggregate": aggregate, "trafficByAsin": by_asin})
+    return _render_vendor(world, request, "GET_VENDOR_TRAFFIC_REPORT", vendor_traffic_figures,
+                          ("trafficAggregate", "trafficByAsin"))  # fmt: skip
 
 
 def render_vendor_inventory(world: World, request: ReportRequest) -> RenderedReport:
-    """On-hand figures are the period's last day; received units add up over the period."""
-
-    def figures(product: Product, span: list[date]) -> Figures:
-        closing = vendor_day(world, product, span[-1])
-        received = sum(vendor_day(world, product, day).net_received_units for day in span)
-        counts = {
-            "netReceivedInventoryUnits": received,
-            "openPurchaseOrderUnits": closing.open_purchase_order_units,
-            "sellableOnHandInventoryUnits": closing.sellable_on_hand,
-            "unsellableOnHandInventoryUnits": closing.unsellable_on_hand,
-        }
-        amounts = {
-            "netReceivedInventoryCost": _cost(product) * received,
-            "sellableOnHandInventoryCost": _cost(product) * closing.sellable_on_hand,
-            "unsellableOnHandInventoryCost": _cost(product) * closing.unsellable_on_hand,
-        }
-        return counts, amounts
-
-    days, aggregate, by_asin = _vendor_report(world, request, figures)
-    spec = _vendor_specification("GET_VENDOR_INVENTORY_REPORT", request, days)
-    return _json_report({"reportSpecification": spec, "inventoryAggregate": aggregate, "inventoryByAsin": by_asin})
+    return _render_vendor(world, request, "GET_VENDOR_INVENTORY_REPORT", vendor_inventory_figures,
+                          ("inventoryAggregate", "inventoryByAsin"))  # fmt: skip
 
 
 def render_brand_analytics_search_terms(world: World, request: ReportRequest) -> RenderedReport:

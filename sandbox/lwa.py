@@ -84,6 +84,11 @@ class TokenIssuer:
         with self._lock:
             return self._tokens.get(token)
 
+    def issued_tokens(self) -> list[str]:
+        """Every access token issued so far (for a test's scan of logs: none may appear there)."""
+        with self._lock:
+            return list(self._tokens)
+
     @property
     def issued_count(self) -> int:
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,17 @@ class ReportRequest:
     data_start_time: datetime
     data_end_time: datetime
     options: dict[str, str]
+    as_of: datetime | None = None  # when Amazon processes the request: facts as of then (None: the world's now)
+
+    @property
+    def window_end(self) -> datetime:
+        """dataEndTime as an exclusive bound. Amazon's inclusive form, the last instant of a day
+        (2026-03-03T23:59:59.999Z, or 23:59:59Z), means up to the following midnight; an exclusive midnight (and any
+        other instant) stays as it is."""
+        end = self.data_end_time.astimezone(UTC)
+        if end.time() >= time(23, 59, 59):
+            return datetime.combine(end.date() + timedelta(days=1), time(), UTC)
+        return end
 
 
 @dataclass(frozen=True)
@@ -89,3 +100,31 @@ def iso(value: datetime | float) -> str:
 def money(value: Decimal) -> str:
     """Amounts as Amazon's flat files write them: two decimals, yen included."""
     return f"{value:.2f}"
+
+
+# How a marketplace's settlement reports write dates and amounts: (date pattern, decimal comma). Day-first dotted dates
+# and "1.234,56" amounts in Germany, year-first slashed dates in Japan, ISO dates and "1234.56" elsewhere; times are
+# UTC. The curation job reads the same (glue_jobs/curate_reports/transforms.py MARKETPLACE_STYLES, with the sources).
+SETTLEMENT_STYLE = {"DE": ("%d.%m.%Y", True), "JP": ("%Y/%m/%d", False)}
+ISO_SETTLEMENT_STYLE = ("%Y-%m-%d", False)
+
+
+def _settlement_style(marketplace_id: str) -> tuple[str, bool]:
+    return SETTLEMENT_STYLE.get(MARKETPLACES[marketplace_id].country_code, ISO_SETTLEMENT_STYLE)
+
+
+def settlement_time(value: datetime, marketplace_id: str) -> str:
+    """Settlement style: UTC, the date in the marketplace's order: "17.07.2024 11:43:27 UTC" in Germany."""
+    return value.astimezone(UTC).strftime(f"{_settlement_style(marketplace_id)[0]} %H:%M:%S UTC")
+
+
+def settlement_date(value: datetime, marketplace_id: str) -> str:
+    """A settlement's posted-date: the UTC day in the marketplace's order ("17.07.2024" in Germany)."""
+    return value.astimezone(UTC).strftime(_settlement_style(marketplace_id)[0])
+
+
+def settlement_money(value: Decimal, marketplace_id: str) -> str:
+    """A settlement amount: two decimals, "1.234,56" (grouped thousands) where the marketplace has a decimal comma."""
+    if not _settlement_style(marketplace_id)[1]:
+        return money(value)
+    return f"{value:,.2f}".translate(str.maketrans(",.", ".,"))

@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 
+from sandbox.clock import SandboxClock
 from sandbox.faults import Faults
 from sandbox.lwa import TokenIssuer
 from sandbox.notifications import NotificationHub
@@ -27,12 +29,14 @@ class SandboxConfig:
     rate_limits: bool = True
     faults: Faults = field(default_factory=Faults)
     url_secret: bytes = b""
+    start: date | None = None  # the world starts at this date's 00:00 UTC (None: it follows process time)
 
 
 class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.world = World(config.seed, config.scale)
+        self.clock = SandboxClock.starting_at(config.start)  # business time: every fact is as of clock.now()
+        self.world = World(config.seed, config.scale, self.clock)
         self.lwa = TokenIssuer(self.world, config.token_lifetime_s, config.faults)
         self.quotas = QuotaEnforcer(config.time_scale, enabled=config.rate_limits)
         self.notifications = NotificationHub(config.faults)
@@ -57,6 +61,19 @@ class Sandbox:
         with self._calls_lock:
             self._calls[operation] = self._calls.get(operation, 0) + 1
             return self._calls[operation]
+
+    def calls(self) -> int:
+        """How many SP-API calls (every operation, retries included) the sandbox has answered or refused."""
+        with self._calls_lock:
+            return sum(count for name, count in self._calls.items() if not name.startswith("download "))
+
+    def created_reports(self) -> int:
+        """How many reports createReport has created (the settlements Amazon generates are not counted)."""
+        return sum(1 for report in list(self.reports.reports.values()) if not report.scheduled)
+
+    def fault_counts(self) -> dict[str, int]:
+        """How many times each fault has been injected so far."""
+        return dict(self.faults.injected)
 
     def sign(self, document_id: str, expires: int) -> str:
         return hmac.new(self.url_secret, f"{document_id}:{expires}".encode(), hashlib.sha256).hexdigest()

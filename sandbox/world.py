@@ -1,7 +1,9 @@
 """A deterministic synthetic seller world: accounts, products and listings derived from (seed, scale).
 
 Every value is a pure function of the seed, the scale and the entity's identity, so the same world can be rebuilt by
-tests to compute ground truth, and two runs with the same seed serve byte-identical reports.
+tests to compute ground truth, and two runs with the same seed serve byte-identical reports. What changes over time
+(orders, their statuses, restated figures, daily snapshots) is a function of the world's clock as well: the same seed
+and the same "now" give the same answers.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from sandbox.clock import SandboxClock
 from sandbox.marketplaces import MARKETPLACES, Marketplace
 
 if TYPE_CHECKING:
@@ -90,6 +93,7 @@ def stable_int(*parts: object) -> int:
 class World:
     seed: int = 7
     scale: float = 1.0
+    clock: SandboxClock = field(default_factory=SandboxClock, compare=False, repr=False)  # business time
     client_id: str = field(init=False)
     client_secret: str = field(init=False)
     _listings: dict[tuple[str, str], list[Listing]] = field(init=False, default_factory=dict, repr=False)
@@ -144,6 +148,10 @@ class World:
         from sandbox.commerce import Commerce  # noqa: PLC0415 - commerce builds on this module
 
         return Commerce(self)
+
+    def now(self) -> datetime:
+        """The world's current moment: every business fact a report shows is as of this."""
+        return self.clock.now()
 
     def account(self, account_id: str) -> Account:
         return next(a for a in self.accounts if a.account_id == account_id)

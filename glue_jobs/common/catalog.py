@@ -52,3 +52,11 @@ def register_partitions(
         if errors:
             raise CatalogRegistrationError(f"batch_create_partition failed for {dataset.table}: {errors[:3]}")
     return len(new)
+
+
+def unregister_partitions(glue: Any, database: str, dataset: Dataset, partitions: list[dict[str, str]]) -> None:
+    """Remove partitions the curated zone no longer holds (a restated window in which Amazon reports nothing)."""
+    values = [{"Values": [p[name] for name in dataset.partitions]} for p in partitions]
+    for start in range(0, len(values), 25):  # batch_delete_partition's limit
+        glue.batch_delete_partition(DatabaseName=database, TableName=dataset.table,
+                                    PartitionsToDelete=values[start : start + 25])  # fmt: skip

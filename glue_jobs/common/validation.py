@@ -19,16 +19,26 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from lake_formation.registry import Dataset
+    from lake_formation.render import RunContext
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the job (offline or on Glue)
 logger = logging.getLogger(__name__)
+# Expectations on values, whose failure names a few of the values that broke them.
+WITH_EXAMPLES = frozenset(
+    {
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_be_in_set",
+        "expect_column_pair_values_to_be_in_set",
+    }
+)
+EXAMPLES = 3
 
 
 @dataclass
 class ValidationOutcome:
     success: bool
     evaluated: int
-    failed: list[str] = field(default_factory=list)  # "expect_...(column): N unexpected"
+    failed: list[str] = field(default_factory=list)  # "expect_...(column): reason", one per failed expectation
     results: dict[str, Any] = field(default_factory=dict)  # great-expectations' JSON
     docs_dir: Path | None = None
 
@@ -37,11 +47,26 @@ def _expectation(config: dict[str, Any]) -> Any:
     import great_expectations as gx  # noqa: PLC0415 - a heavy import, only where a batch is validated
 
     name = "".join(part.title() for part in config["type"].split("_"))
-    return getattr(gx.expectations, name)(**config["kwargs"])
+    extra = {key: config[key] for key in ("meta", "notes") if key in config}
+    return getattr(gx.expectations, name)(**config["kwargs"], **extra)
 
 
-def validate(dataset: Dataset, batch: DataFrame, run_id: str, docs_dir: Path | None = None) -> ValidationOutcome:
-    """Run the dataset's suite on `batch`; build Data Docs under `docs_dir` (a temporary folder if None)."""
+def validate(
+    dataset: Dataset, batch: DataFrame, run_id: str, docs_dir: Path | None = None, run: RunContext | None = None
+) -> ValidationOutcome:
+    """Run the dataset's suite on `batch`; build Data Docs under `docs_dir` (a temporary folder if None).
+
+    Args:
+        dataset: the registry's dataset: its suite is rendered from it.
+        batch: the rows about to be published.
+        run_id: names the suite's validation run (and its Data Docs page).
+        docs_dir: where the Data Docs go.
+        run: the run's time and the previous run's batch, for the freshness and row-count expectations; None checks
+            the columns only (e.g. one local file curated outside the pipeline).
+
+    Returns:
+        The verdict, each failed expectation as "expect_...(column): reason", great-expectations' own results.
+    """
     import great_expectations as gx  # noqa: PLC0415
     from great_expectations.checkpoint.actions import UpdateDataDocsAction  # noqa: PLC0415
 
@@ -53,7 +78,7 @@ def validate(dataset: Dataset, batch: DataFrame, run_id: str, docs_dir: Path | N
     asset = next((a for a in source.assets if a.name == name), None) or source.add_dataframe_asset(name=name)
     batch_definition = asset.add_batch_definition_whole_dataframe(f"{name}-{run_id}")
     suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=name, expectations=[_expectation(c) for c in expectations(dataset)])
+        gx.ExpectationSuite(name=name, expectations=[_expectation(c) for c in expectations(dataset, run)])
     )
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=f"{name}-{run_id}", data=batch_definition, suite=suite)
@@ -66,15 +91,15 @@ def validate(dataset: Dataset, batch: DataFrame, run_id: str, docs_dir: Path | N
             result_format={"result_format": "SUMMARY"},
         )
     )
-    run = checkpoint.run(batch_parameters={"dataframe": batch})
-    (result,) = run.run_results.values()
+    run_result = checkpoint.run(batch_parameters={"dataframe": batch})
+    (result,) = run_result.run_results.values()
     failed = [
-        f"{config.type}({_target(config.kwargs)}): {(r.result or {}).get('unexpected_count', 'failed')} unexpected"
+        f"{config.type}({_target(config.kwargs, config.meta)}): {_reason(config, r)}"
         for r in result.results
         if not r.success and (config := r.expectation_config) is not None
     ]
     return ValidationOutcome(
-        success=bool(run.success),
+        success=bool(run_result.success),
         evaluated=len(result.results),
         failed=failed,
         results=result.to_json_dict(),  # type: ignore[no-untyped-call]
@@ -82,5 +107,42 @@ def validate(dataset: Dataset, batch: DataFrame, run_id: str, docs_dir: Path | N
     )
 
 
-def _target(kwargs: dict[str, Any]) -> str:
+def _target(kwargs: dict[str, Any], meta: dict[str, Any] | None) -> str:
+    """What the expectation is about: its column(s), or the marketplace a table-level one counts."""
+    if "column_A" in kwargs:
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    if (meta or {}).get("marketplace_id"):
+        return f"marketplace_id={meta['marketplace_id']}"  # type: ignore[index]
     return str(kwargs.get("column") or ",".join(kwargs.get("column_list", [])))
+
+
+def _reason(config: Any, result: Any) -> str:
+    """A short reason: how many values broke the rule (with a few of them), or what was observed against what was
+    expected, and the expectation's note saying why it expects that."""
+    outcome = result.result or {}
+    if (error := _error(result)) is not None:
+        reason = f"could not be evaluated: {error}"
+    elif "unexpected_count" in outcome:
+        reason = f"{outcome['unexpected_count']} unexpected"
+        examples = outcome.get("partial_unexpected_list") or []
+        if config.type in WITH_EXAMPLES and examples:
+            reason += f", e.g. {examples[:EXAMPLES]}"
+    elif "observed_value" in outcome:
+        reason = f"observed {outcome['observed_value']}, expected {_bounds(config.kwargs)}"
+    else:
+        reason = "failed"
+    return f"{reason} ({config.notes})" if config.notes else reason
+
+
+def _error(result: Any) -> str | None:
+    """The message of an exception the expectation raised (its exception_info is one entry, or one per metric)."""
+    info = result.exception_info or {}
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    return next((str(e.get("exception_message")) for e in entries if e.get("raised_exception")), None)
+
+
+def _bounds(kwargs: dict[str, Any]) -> str:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    return f"at least {low}" if low is not None else f"at most {high}"

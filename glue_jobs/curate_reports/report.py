@@ -6,21 +6,56 @@ curated zones").
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
+
+if TYPE_CHECKING:
+    from glue_jobs.errors import UnreadableKind
+else:  # pydantic resolves the field's type at runtime
+    from glue_jobs.errors import UnreadableKind  # noqa: TC001
 
 RunStatus = Literal["NO_NEW_DATA", "SUCCEEDED", "VALIDATION_FAILED"]
 
 
+class BatchRows(BaseModel):
+    """One marketplace's rows in a validated batch and the curation days they span: the next run's row-count
+    baseline is their rows per day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rows: int
+    days: int
+
+
 class ValidationSummary(BaseModel):
-    """The great-expectations suite's verdict on the rows about to be published."""
+    """The great-expectations suite's verdict on the rows about to be published, and what the next run's suite
+    compares with."""
 
     model_config = ConfigDict(frozen=True)
 
     success: bool
     evaluated: int  # expectations run
-    failed: list[str] = []  # "expect_...(column): N unexpected"
+    # One per failed expectation, "expect_...(column): reason", e.g. "expect_column_values_to_be_in_set(order_status):
+    # 2 unexpected, e.g. ['Shiped']" or "expect_table_row_count_to_be_between(marketplace_id=ATVPDKIKX0DER): observed
+    # 12, expected between 30 and 120 (50% to 200% of the previous run's 20.0 rows per day, over 3 days)".
+    failed: list[str] = []
+    batch: dict[str, BatchRows] = {}  # marketplace_id → the rows the suite ran on (empty in reports before it existed)
+    # The newest curation day in the curated table once the run is done: this batch's newest if it was published, or
+    # the previous run's value (None: the table holds nothing yet, or the run predates the field).
+    newest_day: date | None = None
+
+
+class UnreadableObject(BaseModel):
+    """A raw object the run could not read at all: not curated, not marked, so it stays pending for a re-landing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    object: str  # the raw object's key (spapi/<raw name>/.../<object id>.<ext>)
+    object_id: str
+    kind: UnreadableKind  # what was wrong, for alerting and counting (glue_jobs.errors.UnreadableKind)
+    reason: str  # one line for a person
 
 
 class RunReport(BaseModel):
@@ -36,17 +71,29 @@ class RunReport(BaseModel):
 
     dataset: str
     run_id: str
-    raw_objects: int  # raw objects this run curated (landed, not curated before)
+    raw_objects: int  # raw objects this run curated (landed, not curated before, readable)
     rows_read: int = 0
     curated: int = 0  # rows of this run in the curated zone after the merge
     quarantined: int = 0
     deduplicated: int = 0  # rows of this run replaced by a later ingestion of the same key (or a duplicate in it)
     partitions: int = 0  # curated partitions rewritten
+    replaced: int = 0  # curated rows of earlier runs that a re-landed window replaced (Amazon restated or dropped them)
     missing_columns: list[str] = []  # declared columns the raw objects lack (null in the curated rows)
     extra_columns: list[str] = []  # raw columns the registry does not declare (reported, not curated)
     quarantine_reasons: dict[str, int] = {}  # broken rule → rows
     status: RunStatus
     validation: ValidationSummary | None = None  # None when nothing was validated (NO_NEW_DATA)
+    # Pending objects that could not be read at all (HTML error page, still gzipped, empty, JSON cut short, ...): the
+    # run curates the others and leaves these pending. Written only when there are some, so a report of a run without
+    # any reads the same as before the field existed.
+    unreadable_objects: list[UnreadableObject] = []
+
+    @model_serializer(mode="wrap")
+    def _omit_when_none_unreadable(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.unreadable_objects:
+            data.pop("unreadable_objects", None)
+        return data
 
     @property
     def rows_accounted(self) -> bool:

@@ -114,9 +114,8 @@ class SpApiClients:
         return self._transport(account.region, auth, account.account_id)
 
     def _transport(self, region: str, auth: TokenSource, caller: str) -> Transport:
-        return Transport(
-            self.settings.spapi_endpoint(region), auth, self.limiter, (caller, region), session=self.session
-        )
+        return Transport(self.settings.spapi_endpoint(region), auth, self.limiter, (caller, region),
+                         session=self.session, timeout_s=(5.0, self.settings.read_timeout_s))  # fmt: skip
 
     def reports(self, account_id: str) -> ReportsApi:
         return ReportsApi(self.transport(self.account(account_id)))

@@ -3,18 +3,20 @@
 Key: the natural request (account, marketplace, report type, data window), so requesting the same window twice finds
 the first request. A GSI on report_id lets a notification, which names only the report, find its entry.
 States: REQUESTED → LANDED | NO_DATA (CANCELLED: no data in the window) | FATAL (retried after a cooldown) → FAILED.
+A REQUESTED entry also counts the failed downloads of its report's document: after a bound, landing records FAILED.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from boto3.dynamodb.conditions import Attr, Key
-from pydantic import BaseModel, ConfigDict
+from botocore.exceptions import ClientError
+
+from ingestion_lambdas.events import ReportWindow
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,19 +29,13 @@ SETTLED_STATUSES: frozenset[str] = frozenset({"LANDED", "NO_DATA", "FAILED"})
 REPORT_ID_INDEX = "report_id-index"
 
 
-class LedgerEntry(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class LedgerEntry(ReportWindow):
+    """One item of the report ledger: a requested window and where it is on its way to a settled state."""
 
     request_key: str
-    account_id: str
-    marketplace_id: str
-    report_type: str
-    data_start_time: datetime | None = None
-    data_end_time: datetime | None = None
-    report_options: dict[str, str] = {}
-    report_id: str | None = None
     status: Status = "REQUESTED"
     attempts: int = 1
+    download_failures: int = 0  # truncated or undecodable downloads of this report's document
     requested_at: float
     updated_at: float
     raw_key: str | None = None
@@ -83,19 +79,8 @@ class Ledger:
 
     def record_request(self, job: ReportJob, report_id: str, attempts: int = 1) -> LedgerEntry:
         now = self._clock()
-        entry = LedgerEntry(
-            request_key=request_key(job),
-            account_id=job.account_id,
-            marketplace_id=job.marketplace_id,
-            report_type=job.report_type,
-            data_start_time=job.data_start_time,
-            data_end_time=job.data_end_time,
-            report_options=job.report_options,
-            report_id=report_id,
-            attempts=attempts,
-            requested_at=now,
-            updated_at=now,
-        )
+        window = job.model_dump(include=set(ReportWindow.model_fields)) | {"report_id": report_id}
+        entry = LedgerEntry(**window, request_key=request_key(job), attempts=attempts, requested_at=now, updated_at=now)
         self.table.put_item(Item=_to_item(entry))
         return entry
 
@@ -107,6 +92,31 @@ class Ledger:
             ConditionExpression=Attr("report_id").eq(entry.report_id),
         )
         return updated
+
+    def record_download_failure(self, entry: LedgerEntry, error: str) -> LedgerEntry | None:
+        """Count one failed download of the entry's report document, atomically (two landings of one report may
+        overlap), and keep its error.
+
+        Returns:
+            The entry as stored after the count; None if it no longer tracks this report as REQUESTED (another
+            landing settled it, or reconcile requested it again), and nothing was counted.
+        """
+        values = {":one": 1, ":error": error, ":now": Decimal(str(self._clock())), ":report_id": entry.report_id,
+                  ":requested": "REQUESTED"}  # fmt: skip
+        try:
+            updated = self.table.update_item(
+                Key={"request_key": entry.request_key},
+                UpdateExpression="ADD download_failures :one SET #error = :error, updated_at = :now",
+                ConditionExpression="report_id = :report_id AND #status = :requested",
+                ExpressionAttributeNames={"#error": "error", "#status": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return None
+        return _from_item(updated["Attributes"])
 
     def entries(self) -> Iterator[LedgerEntry]:
         kwargs: dict[str, Any] = {"ConsistentRead": True}

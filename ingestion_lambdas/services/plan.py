@@ -1,10 +1,11 @@
-"""Which reports to request: the report plan (Parameter Store) × accounts × marketplaces × day-aligned UTC windows,
-minus what the ledger already has, plus the restatement look-back, reusing reports SP-API already has in flight."""
+"""Which reports to request: the report plan (Parameter Store) × accounts × marketplaces × windows on each report's
+calendar grid, minus what the ledger already has, plus the windows Amazon may still restate, reusing reports SP-API
+already has in flight."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -40,16 +41,42 @@ class ReportPlan(BaseModel):
     reports: list[PlannedReport]
 
 
+def _period(window: str, day: date) -> tuple[date, date]:
+    """The calendar period (first day, last day) of the grid that holds `day`: the day, its Sunday–Saturday week,
+    or its month."""
+    if window == "day":
+        return day, day
+    if window == "week":
+        sunday = day - timedelta(days=(day.weekday() + 1) % 7)
+        return sunday, sunday + timedelta(days=6)
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of a UTC day, as SP-API reads dataEndTime (inclusive)."""
+    return datetime(day.year, day.month, day.day, 23, 59, 59, 999000, tzinfo=UTC)
+
+
 def windows(planned: PlannedReport, now: datetime, lookback_days: int) -> list[tuple[datetime, datetime]]:
-    """Day-aligned UTC windows covering the look-back up to the start of today (complete days only)."""
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    """The report's windows on its calendar grid that hold any of the last `lookback_days` complete days.
+
+    Each starts where its period starts, so a window is the same window whatever the day it is planned on; it ends
+    at the last instant of its period's last day, or of yesterday for the current period (complete days only), which
+    therefore grows by a day each day until it is whole. Reports that take whole periods only skip the current one.
+    A snapshot is one request per day (its window is today, as Amazon takes the state at request time)."""
+    today = now.astimezone(UTC).date()
     if planned.snapshot:
-        return [(today, today)]
-    start, spans = today - timedelta(days=lookback_days), []
-    while start < today:
-        end = min(start + timedelta(days=planned.window_days), today)
-        spans.append((start, end))
-        start = end
+        midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
+        return [(midnight, midnight)]
+    yesterday, spans = today - timedelta(days=1), []
+    day = today - timedelta(days=lookback_days)
+    while day <= yesterday:
+        first, last = _period(planned.window, day)
+        if last <= yesterday or not planned.complete_periods_only:
+            spans.append((datetime(first.year, first.month, first.day, tzinfo=UTC), end_of_day(min(last, yesterday))))
+        day = last + timedelta(days=1)
     return spans
 
 
@@ -95,7 +122,10 @@ class ReportPlanner:
     ) -> ReportJob | None:
         """A window the ledger has is requested again only when Amazon restates it (FATAL reports are requested
         again by reconcile)."""
-        restated = job.data_end_time is not None and job.data_end_time >= now - timedelta(days=planned.restatement_days)
+        # Amazon may change a day for `restatement_days` after it: the window is asked for again until the first day
+        # its last day is final (restatement_days + 1 after it), at most once per restate_after_hours.
+        oldest_open = now - timedelta(days=planned.restatement_days + 1)
+        restated = job.data_end_time is not None and job.data_end_time >= oldest_open
         age_s = now.timestamp() - entry.updated_at
         if entry.terminal and planned.restatement_days and restated and age_s >= plan.restate_after_hours * 3600:
             return job

@@ -46,7 +46,7 @@ class Reconciler:
         self.settings = settings
         self._clock = clock
 
-    def sweep(self, discover_days: int = 30) -> dict[str, int]:
+    def sweep(self, discover_days: int = 90) -> dict[str, int]:  # getReports lists 90 days back
         now = self._clock()
         counts = {"checked": 0, "landing_started": 0, "requested_again": 0, "discovered": 0}
         for entry in self.ledger.entries():

@@ -9,12 +9,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ingestion_lambdas.spapi.errors import LwaAuthError, SpApiServerError
+from ingestion_lambdas.spapi.transport import log_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 EXPIRY_MARGIN_S = 60  # refresh this long before LWA's expiry, as Amazon's Java SDK does
 RETRYABLE_LWA_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
+LWA_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -125,10 +128,10 @@ class LwaTokenProvider:
         return self._token(("scope", scope), {"grant_type": "client_credentials", "scope": scope})
 
     def invalidate(self, token: str) -> None:
-        """Drop a token SP-API called expired, so the next call exchanges again."""
+        """Refuse a token SP-API called expired, so the next call exchanges again. It stays cached, unusable, so
+        that the exchange replacing it can log why."""
         with self._lock:
             self._rejected.add(token)
-            self._cache = {k: v for k, v in self._cache.items() if v.value != token}
 
     def _store_key(self, key: tuple[str, str]) -> str:
         return hashlib.sha256("|".join((self.credentials.client_id, *key)).encode()).hexdigest()[:40]
@@ -139,21 +142,31 @@ class LwaTokenProvider:
     def _token(self, key: tuple[str, str], form: dict[str, str]) -> str:
         with self._lock:
             cached = self._cache.get(key)
+            stale = cached  # the token this exchange replaces, if any: why it is no longer usable is logged
             if cached is None or not self._usable(cached):
                 cached = self.store.load(self._store_key(key)) if self.store is not None else None
+                stale = cached or stale
             if cached is None or not self._usable(cached):
                 issued = self._exchange(form)
                 self.exchanges += 1
+                self._log(logging.INFO, "lwa_token_exchanged", form["grant_type"], reason=self._replaced(stale),
+                          exchanges=self.exchanges, expires_in=issued.expires_in)  # fmt: skip
                 cached = CachedToken(issued.access_token, self._clock() + issued.expires_in - EXPIRY_MARGIN_S)
                 if self.store is not None:
                     self.store.save(self._store_key(key), cached)
             self._cache[key] = cached
             return cached.value
 
+    def _replaced(self, stale: CachedToken | None) -> str:
+        if stale is None:
+            return "none_cached"
+        return "rejected" if stale.value in self._rejected else "expired"
+
     def _exchange(self, form: dict[str, str]) -> _TokenResponse:
         data = {**form, "client_id": self.credentials.client_id, "client_secret": self.credentials.client_secret}
         last_error: Exception | None = None
-        for attempt in range(3):
+        for attempt in range(1, LWA_ATTEMPTS + 1):
+            status: int | None = None
             try:
                 response = self.session.post(self.endpoint, data=data, timeout=self._timeout_s)
             except requests.RequestException as err:
@@ -161,16 +174,28 @@ class LwaTokenProvider:
             else:
                 if response.status_code == 200:
                     return _TokenResponse.model_validate(response.json())
-                error = _lwa_error(response)
+                status, error = response.status_code, _lwa_error(response)
                 if error not in RETRYABLE_LWA_ERRORS and response.status_code < 500:
+                    self._log(logging.WARNING, "lwa_exchange_refused", form["grant_type"], attempt=attempt,
+                              status=status, error=error)  # fmt: skip
                     raise LwaAuthError(
                         f"LWA refused the {form['grant_type']} exchange: {error}",
                         status=response.status_code,
                         code=error,
                     )
                 last_error = LwaAuthError(f"LWA error {error}", status=response.status_code, code=error)
-            time.sleep(2**attempt * 0.5)
+            kind = last_error.code if isinstance(last_error, LwaAuthError) else type(last_error).__name__
+            if attempt == LWA_ATTEMPTS:
+                self._log(logging.WARNING, "lwa_exchange_failed", form["grant_type"], attempt=attempt, status=status,
+                          error=kind)  # fmt: skip
+                break
+            self._log(logging.INFO, "lwa_retry", form["grant_type"], attempt=attempt, status=status, error=kind)
+            time.sleep(2 ** (attempt - 1) * 0.5)
         raise SpApiServerError(f"LWA token endpoint unavailable after retries: {type(last_error).__name__}")
+
+    def _log(self, level: int, event: str, grant_type: str, **fields: object) -> None:
+        log_event(logger, level, event, operation="lwaTokenExchange", grant_type=grant_type,
+                  host=urlsplit(self.endpoint).netloc, **fields)  # fmt: skip
 
 
 def _lwa_error(response: requests.Response) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from ingestion_lambdas.spapi.models import ApiModel, csv
+from ingestion_lambdas.spapi.pagination import pages
 from ingestion_lambdas.spapi.rate_limit import Quota
 from ingestion_lambdas.spapi.transport import Operation, Transport
 
@@ -82,13 +83,8 @@ class CatalogItemsApi:
             "includedData": csv(included_data),
             "pageSize": page_size,
         }
-        while True:
-            page = self.transport.call(SEARCH_CATALOG_ITEMS, "GET", BASE, params=params)
-            yield from (CatalogItem.model_validate(item) for item in page.get("items", []))
-            token = (page.get("pagination") or {}).get("nextToken")
-            if not token:
-                return
-            params = {**params, "pageToken": token}
+        for items in pages(self.transport, SEARCH_CATALOG_ITEMS, BASE, params):
+            yield from (CatalogItem.model_validate(item) for item in items)
 
     def get_item(self, asin: str, marketplace_id: str, included_data: tuple[str, ...] = ("summaries",)) -> CatalogItem:
         params = {"marketplaceIds": marketplace_id, "includedData": csv(included_data)}

@@ -14,10 +14,12 @@ import logging
 import zlib
 from email.message import Message
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import requests
 
 from ingestion_lambdas.spapi.errors import DocumentUrlRefusedError, MalformedReportError, TruncatedDownloadError
+from ingestion_lambdas.spapi.transport import log_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -203,13 +205,23 @@ class DocumentStream(io.RawIOBase):
 def open_document(
     document: ReportDocument, session: requests.Session | None = None, timeout_s: tuple[float, float] = (5.0, 60.0)
 ) -> DocumentStream:
-    """Start downloading a report document. The pre-signed URL is used once and never logged."""
+    """Start downloading a report document. The pre-signed URL is used once and never logged: messages name its host.
+
+    Raises:
+        DocumentUrlRefusedError: the URL was refused (typically expired).
+        TruncatedDownloadError: the download could not start (connection or timeout).
+    """
     http = session or requests.Session()
-    response = http.get(document.url, stream=True, timeout=timeout_s)
+    host = urlsplit(document.url).netloc
+    try:
+        response = http.get(document.url, stream=True, timeout=timeout_s)
+    except requests.RequestException as err:
+        # requests' message quotes the whole pre-signed URL, a credential until it expires: the cause is not chained.
+        raise TruncatedDownloadError(f"document download from {host} failed: {type(err).__name__}") from None
     if response.status_code != 200:
         response.close()
         raise DocumentUrlRefusedError(
-            f"document download refused with HTTP {response.status_code}", status=response.status_code
+            f"document download from {host} refused with HTTP {response.status_code}", status=response.status_code
         )
     # If the server applied Content-Encoding: gzip, requests already inflates it: do not inflate twice.
     compressed = document.compression_algorithm == "GZIP" and "gzip" not in response.headers.get("Content-Encoding", "")
@@ -221,9 +233,12 @@ def open_report_document(
 ) -> DocumentStream:
     """getReportDocument, then download. A refused URL (expired: they last five minutes, and a queued Lambda can
     start late) re-fetches the document's metadata for a fresh URL, `refetches` times at most."""
-    for _ in range(refetches):
+    for attempt in range(1, refetches + 1):
+        document = api.get_report_document(report_document_id)
         try:
-            return open_document(api.get_report_document(report_document_id), session)
+            return open_document(document, session)
         except DocumentUrlRefusedError as err:
-            logger.info("document URL refused (HTTP %s): fetching a fresh one", err.status)
+            log_event(logger, logging.INFO, "document_url_refused", operation="downloadReportDocument",
+                      document_id=report_document_id, status=err.status, attempt=attempt,
+                      host=urlsplit(document.url).netloc)  # fmt: skip
     return open_document(api.get_report_document(report_document_id), session)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from pydantic import Field
 
 from ingestion_lambdas.spapi.models import ApiModel, csv
+from ingestion_lambdas.spapi.pagination import pages
 from ingestion_lambdas.spapi.rate_limit import Quota
 from ingestion_lambdas.spapi.transport import Operation, Transport
 
@@ -66,10 +67,5 @@ class ListingsItemsApi:
         if identifiers:
             params.update(identifiers=csv(identifiers), identifiersType=identifiers_type or "SKU")
         path = f"{BASE}/{quote(seller_id, safe='')}"
-        while True:
-            page = self.transport.call(SEARCH_LISTINGS_ITEMS, "GET", path, params=params)
-            yield from (ListingsItem.model_validate(item) for item in page.get("items", []))
-            token = (page.get("pagination") or {}).get("nextToken")
-            if not token:
-                return
-            params = {**params, "pageToken": token}
+        for items in pages(self.transport, SEARCH_LISTINGS_ITEMS, path, params):
+            yield from (ListingsItem.model_validate(item) for item in items)

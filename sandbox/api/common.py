@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask import Response, current_app, g, jsonify, request
 
+from sandbox.faults import attempt_key
 from sandbox.marketplaces import MARKETPLACES
 
 if TYPE_CHECKING:
@@ -67,9 +68,10 @@ def operation(name: str, grantless: bool = False) -> Callable[[Callable[..., Res
                 return grant
             g.grant = grant
             caller = grant.account_id or f"application:{grant.scope}"
-            key = f"{name}#{box.call_number(name)}"
+            key = attempt_key(name, box.call_number(name))  # per call: a retry is a new call, decided anew
             if box.faults.hits("server_error", key):
-                return errors(503 if hash(key) % 2 else 500, "InternalFailure", "We encountered an internal error.")
+                status = box.faults.pick("server_error", key, (500, 503))
+                return errors(status, "InternalFailure", "We encountered an internal error.")
             if box.faults.hits("throttle", key) or not box.quotas.allow(caller, name):
                 return errors(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
             if box.faults.hits("timeout", key):

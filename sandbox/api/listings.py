@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -39,9 +40,13 @@ SORT_KEYS = {
 
 
 def _item(listing: Listing, included: set[str]) -> dict[str, object]:
+    """A listings item as of the clock's day: FBA fulfillable units and MFN quantity are that day's, as in the
+    inventory and listings reports rendered the same day."""
     box = sandbox()
-    fulfillable = box.world.commerce.fba_quantity(listing, datetime.now(UTC).date())[0]
-    return listings_item(box.world, listing, included, fulfillable)
+    today = box.clock.today()
+    fulfillable = box.world.commerce.fba_quantity(listing, today)[0]
+    current = replace(listing, quantity=box.world.commerce.listing_quantity(listing, today))
+    return listings_item(box.world, current, included, fulfillable)
 
 
 def _seller_checked(seller_id: str) -> Response | None:

@@ -11,6 +11,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.api.common import account_id, csv_arg, errors, operation, sandbox
+from sandbox.faults import attempt_key
+from sandbox.json_reports import report_period_error
 from sandbox.marketplaces import MARKETPLACES
 from sandbox.report_types import REPORT_TYPES, ReportOptionsError, ReportRequest
 from sandbox.reports import ReportListError, ReportSchedule
@@ -20,9 +22,12 @@ BASE = "/reports/2021-06-30"
 
 
 def _parse_time(value: str | None, default: datetime) -> datetime:
+    """An ISO 8601 date-time (UTC when it names no zone); both of Amazon's window ends are accepted as they are:
+    the exclusive midnight and the inclusive last instant of a day (2026-03-03T23:59:59.999Z)."""
     if not value:
         return default
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _report_request(spec: dict[str, Any]) -> ReportRequest | Response:  # noqa: PLR0911 - one return per rule
@@ -35,7 +40,7 @@ def _report_request(spec: dict[str, Any]) -> ReportRequest | Response:  # noqa: 
     account = sandbox().world.account(account_id())
     if marketplace_ids[0] not in account.marketplace_ids:
         return errors(400, "InvalidInput", "Invalid input", f"the account does not sell in {marketplace_ids[0]}")
-    now = datetime.now(UTC)
+    now = sandbox().clock.now()  # omitted dates default to now, business time
     try:
         end = _parse_time(spec.get("dataEndTime"), now)
         start = _parse_time(spec.get("dataStartTime"), end if spec.get("dataEndTime") else now)
@@ -48,7 +53,11 @@ def _report_request(spec: dict[str, Any]) -> ReportRequest | Response:  # noqa: 
         REPORT_TYPES[report_type].check(account.kind, options)
     except ReportOptionsError as err:
         return errors(400, "InvalidInput", "Invalid input", str(err))
-    return ReportRequest(account.account_id, marketplace_ids[0], start, end, options)
+    checked = ReportRequest(account.account_id, marketplace_ids[0], start, end, options)
+    refused = report_period_error(report_type, checked)
+    if refused is not None:
+        return errors(400, "InvalidInput", "Invalid input", refused)
+    return checked
 
 
 @blueprint.post(f"{BASE}/reports")
@@ -73,7 +82,8 @@ def create_report_schedule() -> Response:
         return checked
     try:
         first = spec.get("nextReportCreationTime")
-        first_at = _parse_time(first, datetime.now(UTC)).timestamp() if first else None
+        clock = sandbox().clock
+        first_at = clock.to_process(_parse_time(first, clock.now())) if first else None
         schedule = sandbox().reports.schedule(spec["reportType"], checked, str(spec.get("period")), first_at)
     except ValueError as err:
         return errors(400, "InvalidInput", "Invalid input", str(err))
@@ -194,17 +204,28 @@ def download(document_id: str) -> Response:
     headers = {"Content-Type": f"text/plain;charset={document.charset}"}
     if document.compression and request.args.get("ce") == "gzip":
         headers["Content-Encoding"] = "gzip"
+    # Transient faults are decided per download (this document's n-th), so a retry can succeed; a broken document
+    # is decided by its id alone and served the same way every time.
+    key = attempt_key(document_id, box.call_number(f"download {document_id}"))
     content = document.content
-    if document.compression and box.faults.hits("corrupt_document", document_id):
+    if box.faults.hits("broken_document", document_id):
+        if document.compression:  # a complete response whose gzip stream stops before its trailer
+            return Response(content[: len(content) // 2], 200, headers=headers)
+        return _cut_short(content, headers)  # a plain document: the connection drops at the same byte
+    if document.compression and box.faults.hits("corrupt_document", key):
         damaged = bytearray(content)
         middle = len(damaged) // 2
         damaged[middle : middle + 16] = bytes(b ^ 0xFF for b in damaged[middle : middle + 16])
         content = bytes(damaged)
-    if box.faults.hits("truncated_document", document_id):
-        # The connection ends early: the declared length is the whole document, the body is half of it.
-        response = Response(
-            iter([content[: len(content) // 2]]), 200, headers={**headers, "Content-Length": str(len(content))}
-        )
-        response.automatically_set_content_length = False
-        return response
+    if box.faults.hits("truncated_document", key):
+        return _cut_short(content, headers)
     return Response(content, 200, headers=headers)
+
+
+def _cut_short(content: bytes, headers: dict[str, str]) -> Response:
+    """The connection ends early: the declared length is the whole document, the body is half of it."""
+    response = Response(
+        iter([content[: len(content) // 2]]), 200, headers={**headers, "Content-Length": str(len(content))}
+    )
+    response.automatically_set_content_length = False
+    return response

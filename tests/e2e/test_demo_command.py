@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from local.demo import DEMO_DAYS
 from sandbox.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,7 +21,7 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=2400,
         check=False,
         env=_env(),
     )
@@ -31,15 +32,18 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
     generated = sum(
         len(world.listings(a.account_id, m)) for a in world.accounts if a.kind == "seller" for m in a.marketplace_ids
     )
+    # (one listings snapshot a simulated day, for each of the 5 seller marketplaces)
     listings = summary["datasets"]["merchant_listings"]
-    assert listings["curated_rows"] == generated
+    assert listings["curated_rows"] == DEMO_DAYS * generated
     assert listings["quarantined_rows"] == 0
-    assert listings["raw_objects"] == 5
+    assert listings["raw_objects"] == DEMO_DAYS * 5
+    assert set(summary) == {"demo", "ok", "stage_seconds", "ledger", "catalog", "datasets", "outputs"}
     assert set(summary["stage_seconds"]) == {"start", "ingest", "curate", "query"}
-    assert f"curated {generated}" in result.stdout
-    # AND the DuckDB file it leaves holds the curated table
+    assert f"curated {generated}" in result.stdout and "differences   0" in result.stdout
+    # AND the DuckDB file it leaves holds the curated table, one snapshot per day
     con = duckdb.connect(str(tmp_path / summary["outputs"]["duckdb"]), read_only=True)
-    assert con.sql("SELECT count(*) FROM merchant_listings").fetchone()[0] == generated
+    assert con.sql("SELECT count(*) FROM merchant_listings").fetchone()[0] == DEMO_DAYS * generated
+    assert con.sql("SELECT count(DISTINCT snapshot_date) FROM merchant_listings").fetchone()[0] == DEMO_DAYS
 
 
 def _env() -> dict[str, str]:

@@ -45,3 +45,19 @@ def test_a_report_type_no_dataset_reads_is_refused_with_its_name(tmp_path):
                             timeout=600)  # fmt: skip
     assert result.returncode == 2
     assert "no dataset in the schema registry reads GET_NO_SUCH_REPORT" in result.stderr
+
+
+def test_a_file_that_cannot_be_read_is_refused_with_one_error_line_naming_it_and_no_traceback(tmp_path):
+    # GIVEN an HTML error page saved where the listings report should be
+    path = tmp_path / "listings.tsv"
+    path.write_text("<!DOCTYPE html>\n<html><body><h1>503 Service Unavailable</h1></body></html>\n", encoding="utf-8")
+    # WHEN it is checked with curate-file
+    result = subprocess.run([sys.executable, "-m", "local.cli", "curate-file", "--report-type",
+                             "GET_MERCHANT_LISTINGS_ALL_DATA", "--marketplace", "ATVPDKIKX0DER", str(path)],
+                            capture_output=True, text=True, check=False, timeout=600)  # fmt: skip
+    # THEN it exits 2 with one line that names the file and the problem, and nothing on stdout
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: {path}: unreadable (html): an HTML/XML page, not a report: '<!DOCTYPE html>")
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from datetime import date
 
 import pytest
 import requests
@@ -14,11 +15,14 @@ from tests.sandbox_caller import Caller
 
 VENDOR_OPTIONS = {"reportPeriod": "WEEK", "distributorView": "MANUFACTURING", "sellingProgram": "RETAIL"}
 WINDOW = {"dataStartTime": "2026-11-01T00:00:00Z", "dataEndTime": "2026-11-15T00:00:00Z"}
+# Brand analytics covers exactly one period: a Sunday-to-Saturday week, here with Amazon's inclusive end.
+ONE_WEEK = {"dataStartTime": "2026-11-08T00:00:00Z", "dataEndTime": "2026-11-14T23:59:59.999Z"}
+START = date(2026, 12, 1)  # the world's clock starts here: the windows above are complete, final days
 
 
 @pytest.fixture(scope="module")
 def running():
-    server = start_in_thread(SandboxConfig(time_scale=1000.0, rate_limits=False))
+    server = start_in_thread(SandboxConfig(time_scale=1000.0, rate_limits=False, start=START))
     yield server
     server.stop()
 
@@ -38,7 +42,8 @@ def test_every_requestable_report_type_goes_from_create_report_to_a_document(run
         ("demo-vendor-na", "ATVPDKIKX0DER") if kind.account_kind == "vendor" else ("demo-seller-eu", "A1PA6795UKMFR9")
     )
     caller = Caller(running, account)
-    body = {"reportType": report_type, "marketplaceIds": [marketplace], **WINDOW}
+    window = ONE_WEEK if report_type == "GET_BRAND_ANALYTICS_SEARCH_TERMS_REPORT" else WINDOW
+    body = {"reportType": report_type, "marketplaceIds": [marketplace], **window}
     if kind.required_options:
         body["reportOptions"] = VENDOR_OPTIONS
     created = caller.call("POST", "/reports/2021-06-30/reports", json=body)
@@ -69,10 +74,16 @@ def test_reports_amazon_would_refuse_get_400(running):
             },
         ),
         (seller, {"reportType": "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE", "marketplaceIds": ["ATVPDKIKX0DER"]}),
-    ]
+        (  # WEEK windows run from a Sunday to the following Saturday: two weeks are refused
+            seller,
+            {"reportType": "GET_BRAND_ANALYTICS_SEARCH_TERMS_REPORT", "marketplaceIds": ["ATVPDKIKX0DER"],
+             "reportOptions": {"reportPeriod": "WEEK"}, **WINDOW},
+        ),
+    ]  # fmt: skip
     for caller, body in refused:
         response = caller.call("POST", "/reports/2021-06-30/reports", json=body)
         assert response.status_code == 400, body
+        assert response.json()["errors"][0]["code"] == "InvalidInput"
 
 
 def test_settlement_reports_are_listed_by_get_reports_and_downloadable(running):

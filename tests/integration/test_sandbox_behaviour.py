@@ -4,7 +4,7 @@ import gzip
 import json
 import time
 import zlib
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 import requests
@@ -26,6 +26,28 @@ def test_report_moves_through_in_queue_and_in_progress_to_done(sandbox_factory):
             break
         time.sleep(0.01)
     assert seen == ["IN_QUEUE", "IN_PROGRESS", "DONE"]
+
+
+def test_report_times_are_the_worlds_clock_and_settlements_appear_when_it_passes_their_end(sandbox_factory):
+    # GIVEN a sandbox whose world starts on 2026-03-01 (its business clock, not the process's)
+    running = sandbox_factory(start=date(2026, 3, 1))
+    caller = Caller(running)
+    # WHEN a report is created and finishes
+    report = caller.finished(caller.create().json()["reportId"])
+    # THEN its times are business times, the lifecycle still ran on the scaled process clock
+    assert report["createdTime"].startswith("2026-03-01T00:0") and report["processingStatus"] == "DONE"
+    assert report["createdTime"] < report["processingStartTime"] < report["processingEndTime"]
+
+    def settlements_from() -> set[str]:
+        params = {"reportTypes": "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE", "marketplaceIds": "ATVPDKIKX0DER"}
+        listed = caller.call("GET", "/reports/2021-06-30/reports", params=params).json()["reports"]
+        return {r["dataStartTime"][:10] for r in listed}
+
+    # AND the settlement period 2026-02-23 to 2026-03-09 is listed only once the clock has passed its end
+    assert settlements_from() == {"2026-01-12", "2026-01-26", "2026-02-09"}
+    moved = requests.post(f"{running.base_url}/_sandbox/clock", json={"now": "2026-03-09T06:00:00Z"}, timeout=5)
+    assert moved.status_code == 200 and moved.json()["today"] == "2026-03-09"
+    assert settlements_from() == {"2026-01-12", "2026-01-26", "2026-02-09", "2026-02-23"}
 
 
 def test_cancel_works_in_queue_only(sandbox_factory):

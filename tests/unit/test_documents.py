@@ -1,12 +1,15 @@
 import gzip
 import io
+import logging
 import random
+import traceback
 
 import pytest
 import requests
 
-from ingestion_lambdas.spapi.documents import DocumentStream, charset_from_content_type
+from ingestion_lambdas.spapi.documents import DocumentStream, charset_from_content_type, open_document
 from ingestion_lambdas.spapi.errors import MalformedReportError, TruncatedDownloadError
+from ingestion_lambdas.spapi.reports import ReportDocument
 
 TEXT = "item-name\tprice\nCrème brûlée set\t19.99\nGröße M Socken\t7.50\n"
 
@@ -95,3 +98,36 @@ def test_reads_return_the_full_size_asked_for_so_multipart_parts_are_never_short
     sizes = [len(part) for part in parts]
     # THEN every part but the last is full
     assert all(size == 65_536 for size in sizes[:-1]) and sum(sizes) == len(text)
+
+
+PRESIGNED = (
+    "https://tortuga-prod-na.s3-external-1.amazonaws.com/doc?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=5ec4e7"
+)
+
+
+class UnreachableSession:
+    """A session whose connection fails the way requests reports it: quoting the whole URL."""
+
+    def get(self, url: str, **_: object) -> requests.Response:
+        raise requests.ConnectionError(f"HTTPSConnectionPool: Max retries exceeded with url: {url}")
+
+
+def test_a_download_that_cannot_start_is_truncated_and_its_error_names_the_host_only():
+    document = ReportDocument(reportDocumentId="amzn1.spdoc.1", url=PRESIGNED, compressionAlgorithm="GZIP")
+    with pytest.raises(TruncatedDownloadError) as raised:
+        open_document(document, UnreachableSession())  # type: ignore[arg-type]
+    shown = "".join(traceback.format_exception(raised.value))  # what a logged traceback would print
+    assert "tortuga-prod-na.s3-external-1.amazonaws.com" in str(raised.value) and "X-Amz" not in shown
+
+
+def test_the_http_library_logs_a_presigned_url_without_its_query(caplog):
+    # GIVEN urllib3's DEBUG line for a download (importing the SP-API client installs the redaction)
+    caplog.set_level(logging.DEBUG, logger="urllib3.connectionpool")
+    path = PRESIGNED.split(".com", 1)[1]
+    # WHEN urllib3 logs the request as it does for each one
+    logging.getLogger("urllib3.connectionpool").debug(
+        '%s://%s:%s "%s %s %s" %s %s', "https", "tortuga-prod-na.s3-external-1.amazonaws.com", 443, "GET", path,
+        "HTTP/1.1", 200, 1024,
+    )  # fmt: skip
+    # THEN the line keeps the host and path, not the signature or the credential
+    assert '"GET /doc?*** HTTP/1.1" 200' in caplog.text and "X-Amz" not in caplog.text

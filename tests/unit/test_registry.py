@@ -84,3 +84,36 @@ def test_every_json_dataset_reads_paths_the_report_schema_declares(table):
 
     for column in dataset.source_columns:
         assert has(record, column.source.split(".")), f"{table}: {column.source} is not in the report schema"
+
+
+AMAZON_HEADERS = json.loads((ROOT / "tests" / "data" / "amazon_headers" / "flat_file_headers.json").read_text())
+FLAT_FILE_TABLES = [t for t, d in registry.load_all().items() if d.source.format == "tsv"]
+
+
+@pytest.mark.parametrize("table", FLAT_FILE_TABLES)
+def test_every_flat_file_dataset_declares_the_header_amazon_delivers_or_a_listed_difference(table):
+    # GIVEN the header Amazon delivers, from a source independent of the registry and the sandbox (each entry names it)
+    dataset = registry.dataset(table)
+    delivered = AMAZON_HEADERS[dataset.source.report_type]
+    # WHEN compared with the columns the registry declares
+    declared = [c.source for c in dataset.source_columns]
+    # THEN they are the same columns, but for the differences the fixture lists with their reasons
+    assert len(declared) == len(set(declared))
+    assert set(declared) ^ set(delivered["header"]) == set(delivered["known_differences"])
+    assert all(reason.strip() for reason in delivered["known_differences"].values())
+
+
+def test_the_independent_headers_cover_every_flat_file_report_and_name_their_source():
+    flat_reports = {registry.dataset(t).source.report_type for t in FLAT_FILE_TABLES}
+    entries = {k: v for k, v in AMAZON_HEADERS.items() if not k.startswith("_")}
+    assert set(entries) == flat_reports
+    assert all(entry["source"] and entry["header"] for entry in entries.values())
+
+
+def test_every_column_format_is_one_the_curation_job_parses():
+    from glue_jobs.curate_reports.transforms import known_format  # noqa: PLC0415 - Spark-side module
+
+    unknown = [
+        (d.table, c.name, c.format) for d in registry.load_all().values() for c in d.columns if not known_format(c)
+    ]
+    assert unknown == []

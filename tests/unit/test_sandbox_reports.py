@@ -1,4 +1,5 @@
-"""Every report the sandbox serves has the real layout, and the reports agree with each other (one world)."""
+"""Every report the sandbox serves has the real layout, and the reports agree with each other (one world, as of one
+moment: every render here is as of NOW, well after the windows, so their days are final)."""
 
 import json
 from collections import Counter, defaultdict
@@ -17,15 +18,21 @@ from tests.spapi_contract import MODELS
 WORLD = World(seed=7)
 END = datetime(2026, 11, 20, tzinfo=UTC)
 START = END - timedelta(days=7)
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 VENDOR_OPTIONS = {"reportPeriod": "DAY", "distributorView": "MANUFACTURING", "sellingProgram": "RETAIL"}
 
 
 def render(report_type, account="demo-seller-eu", marketplace="A1PA6795UKMFR9", start=START, end=END, **options):
-    return REPORT_TYPES[report_type].render(WORLD, ReportRequest(account, marketplace, start, end, options))
+    return REPORT_TYPES[report_type].render(WORLD, ReportRequest(account, marketplace, start, end, options, NOW))
 
 
 def as_dicts(report):
     return [dict(zip(report.header, row, strict=True)) for row in report.rows]
+
+
+def settlement_amount(text: str) -> Decimal:
+    """A settlement amount as the marketplace writes it: "1.234,56" in Germany, "1234.56" elsewhere."""
+    return Decimal(text.replace(".", "").replace(",", ".") if "," in text else text)
 
 
 @pytest.mark.parametrize("report_type", sorted(REPORT_TYPES))
@@ -48,13 +55,13 @@ def test_every_report_type_renders_rows_in_its_real_layout(report_type):
 def test_same_seed_renders_byte_identical_reports():
     report_type = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
     first = REPORT_TYPES[report_type].render(
-        World(seed=7), ReportRequest("demo-seller-na", "ATVPDKIKX0DER", START, END, {})
+        World(seed=7), ReportRequest("demo-seller-na", "ATVPDKIKX0DER", START, END, {}, NOW)
     )
     again = REPORT_TYPES[report_type].render(
-        World(seed=7), ReportRequest("demo-seller-na", "ATVPDKIKX0DER", START, END, {})
+        World(seed=7), ReportRequest("demo-seller-na", "ATVPDKIKX0DER", START, END, {}, NOW)
     )
     other = REPORT_TYPES[report_type].render(
-        World(seed=8), ReportRequest("demo-seller-na", "ATVPDKIKX0DER", START, END, {})
+        World(seed=8), ReportRequest("demo-seller-na", "ATVPDKIKX0DER", START, END, {}, NOW)
     )
     assert first.encode("UTF-8") == again.encode("UTF-8") != other.encode("UTF-8")
 
@@ -115,11 +122,11 @@ def test_settlement_adds_up_and_pays_out_the_orders_shipped_in_its_period():
     assert report.header == SETTLEMENT_V2_HEADER
     summary, *lines = as_dicts(report)
     assert summary["total-amount"] and summary["transaction-type"] == ""
-    assert Decimal(summary["total-amount"]) == sum(Decimal(line["amount"]) for line in lines)
+    assert settlement_amount(summary["total-amount"]) == sum(settlement_amount(line["amount"]) for line in lines)
     # The principal of each settled order line is the item price the shipment report shows for it.
     shipped = as_dicts(render("GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL", start=period_start, end=period_end))
     settled = {
-        line["order-item-code"]: Decimal(line["amount"])
+        line["order-item-code"]: settlement_amount(line["amount"])
         for line in lines
         if line["transaction-type"] == "Order"
         and line["amount-description"] == "Principal"
@@ -148,7 +155,8 @@ def test_fba_inventory_reports_agree_with_each_other_and_with_listings():
 
 def test_shipments_are_shipped_fba_lines_of_the_order_report():
     shipped = as_dicts(render("GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL"))
-    orders = as_dicts(render("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL", start=START - timedelta(days=1)))
+    # A line ships up to 30 h after its purchase: the shipments of the window were bought from two days before it.
+    orders = as_dicts(render("GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL", start=START - timedelta(days=2)))
     fba_shipped = {
         (r["amazon-order-id"], r["sku"])
         for r in orders

@@ -18,7 +18,7 @@ def test_scale_grows_the_catalog():
 def test_listings_report_has_the_real_header_and_one_row_per_listing():
     world = World()
     now = datetime.now(UTC)
-    report = render_merchant_listings(world, ReportRequest("demo-seller-na", "ATVPDKIKX0DER", now, now, {}))
+    report = render_merchant_listings(world, ReportRequest("demo-seller-na", "ATVPDKIKX0DER", now, now, {}, now))
     assert report.header == MERCHANT_LISTINGS_HEADER
     assert len(report.rows) == len(world.listings("demo-seller-na", "ATVPDKIKX0DER")) > 0
     assert all(len(row) == len(MERCHANT_LISTINGS_HEADER) for row in report.rows)
@@ -27,7 +27,7 @@ def test_listings_report_has_the_real_header_and_one_row_per_listing():
 def test_japanese_flat_files_encode_in_windows_31j():
     world = World()
     now = datetime.now(UTC)
-    report = render_merchant_listings(world, ReportRequest("demo-seller-fe", "A1VC38T7YXB528", now, now, {}))
+    report = render_merchant_listings(world, ReportRequest("demo-seller-fe", "A1VC38T7YXB528", now, now, {}, now))
     data = encode_flat_file(report, "windows-31j")
     assert "【正規品】" in data.decode("cp932")
     assert data != encode_flat_file(report, "UTF-8")

@@ -1,0 +1,123 @@
+"""Correct day after day: `spapi-lake simulate` from the deployed stacks, clean and under faults.
+
+Each run is the command a user runs, in a process of its own (moto's backends are global to a process). After every
+simulated day the command compares every checked dataset with the sandbox's ground truth; here the test reads its
+JSON, and compares the two runs' curated tables itself, table by table and partition by partition, from the DuckDB
+files they leave (lineage columns aside: report ids and ingestion times differ when a report is requested again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lake_formation import registry
+
+DAYS = int(os.environ.get("SIMULATION_DAYS", "2"))  # the full acceptance run: SIMULATION_DAYS=7 make e2e
+START = "2026-11-30"  # the runs cross a month's end: November's windows complete, December's start
+FAULTS = ("throttle=0.1,server_error=0.08,timeout=0.02,truncated_document=0.03,corrupt_document=0.02,"
+          "duplicate_notification=0.1,drop_notification=0.1,delay_notification=0.1,token_expiry=0.2,"
+          "glue_crash,landing_crash")  # fmt: skip
+
+
+def run_simulation(out: Path, faults: str = "") -> dict:
+    command = [sys.executable, "-m", "local.cli", "simulate", "--days", str(DAYS), "--start", START, "--seed", "7",
+               "--out", str(out), "--json", str(out / "run.json")]  # fmt: skip
+    if faults:
+        command += ["--faults", faults]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)  # noqa: S603
+    (out / "output.txt").write_text(completed.stdout + completed.stderr)
+    assert (out / "run.json").exists(), completed.stderr[-3000:]
+    return {"returncode": completed.returncode, "output": completed.stdout + completed.stderr,
+            **json.loads((out / "run.json").read_text())}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    clean = run_simulation(tmp_path_factory.mktemp("clean"))
+    faulty = run_simulation(tmp_path_factory.mktemp("faults"), FAULTS)
+    return {"clean": clean, "faults": faulty}
+
+
+def content_hashes(database: Path) -> dict[tuple[str, str], str]:
+    """sha256 of each table partition's rows (sorted, lineage columns left out) in a DuckDB file."""
+    con, hashes = duckdb.connect(str(database), read_only=True), {}
+    for name, dataset in registry.load_all().items():
+        lineage = {c.name for c in dataset.columns if c.origin in ("object_id", "ingested_at")}
+        lineage |= {"fetched_at"}  # when the catalog/listings fetch ran: its ingestion time, like ingested_at
+        columns = [c.name for c in dataset.columns if c.name not in lineage]
+        try:
+            rows = con.sql(f'SELECT {", ".join(columns)} FROM "{name}" ORDER BY ALL').fetchall()
+        except duckdb.CatalogException:
+            continue
+        part = columns.index(dataset.partitions[1])
+        by_partition: dict[str, list] = {}
+        for row in rows:
+            by_partition.setdefault(f"{row[columns.index('marketplace_id')]}/{row[part]}", []).append(row)
+        for partition, items in by_partition.items():
+            hashes[(name, partition)] = hashlib.sha256(repr(items).encode()).hexdigest()
+    con.close()
+    return hashes
+
+
+@pytest.mark.parametrize("kind", ["clean", "faults"])
+def test_every_day_every_checked_dataset_equals_the_ground_truth(runs, kind):
+    run = runs[kind]
+    assert len(run["days"]) == DAYS, run["output"][-3000:]
+    for day in run["days"]:
+        assert day["differences"] == 0, (day["day"], {k: v["differences"] for k, v in day["checks"].items()})
+        assert day["ledger"]["pending"] == 0
+        assert {"orders", "order_updates", "units_per_asin", "sales_and_traffic_by_date", "settlements",
+                "fba_inventory", "vendor_sales"} <= set(day["checks"])  # fmt: skip
+        assert all(c["rows"] > 0 for c in day["checks"].values()), day["checks"]
+    assert run["returncode"] == 0
+
+
+def test_the_fault_run_ends_with_the_clean_runs_tables(runs, tmp_path):
+    clean = content_hashes(Path(runs["clean"]["days"] and _database(runs, "clean")))
+    faulty = content_hashes(_database(runs, "faults"))
+    assert clean, "no curated table in the clean run"
+    assert sorted(clean) == sorted(faulty)
+    different = [key for key in clean if clean[key] != faulty[key]]
+    assert different == []
+
+
+def _database(runs: dict, kind: str) -> Path:
+    line = next(line for line in runs[kind]["output"].splitlines() if "curated tables in" in line)
+    return Path(line.rsplit("curated tables in ", 1)[1].strip())
+
+
+def test_the_faults_were_injected_and_recovered(runs):
+    days = runs["faults"]["days"]
+    injected: dict[str, int] = {}
+    for day in days:
+        for name, count in day["faults"].items():
+            injected[name] = injected.get(name, 0) + count
+    for name in ("throttle", "server_error", "timeout", "truncated_document", "corrupt_document",
+                 "duplicate_notification", "drop_notification", "delay_notification", "token_expiry",
+                 "glue_crash", "landing_crash"):  # fmt: skip
+        assert injected.get(name, 0) > 0, (name, injected)
+    calls = sum(day["spapi_calls"] for day in days)
+    refused = injected["throttle"] + injected["server_error"] + injected["timeout"]
+    assert refused / calls >= 0.18, (refused, calls)  # about a fifth of the calls answered 429, 5xx or too late
+    assert all(day["ledger"]["failed"] == 0 for day in days)  # every transient fault passed
+
+
+def test_no_secret_or_pre_signed_url_reaches_the_logs(runs):
+    for kind in ("clean", "faults"):
+        scan = runs[kind]["log_scan"]
+        assert scan["lines"] > 1000 and scan["secrets_found"] == [], scan
+
+
+def test_the_windows_stay_on_the_calendar_grid(runs):
+    days = runs["clean"]["days"]
+    first, later = days[0]["create_report_calls"], [d["create_report_calls"] for d in days[1:]]
+    # after the first day's look-back, each day asks for the growing windows and the restated ones only
+    assert all(count < first for count in later), (first, later)
