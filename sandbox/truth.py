@@ -270,21 +270,8 @@ def shipments(  # noqa: PLR0913 - one flag beyond the common parameters
         shipped_at = line.shipped_at(moment)
         if shipped_at is None or (fba_only and not line.is_fba):
             continue
-        result.append(
-            {
-                "order_id": line.order_id,
-                "order_item_id": line.order_item_id,
-                "sku": line.listing.seller_sku,
-                "asin": line.listing.asin,
-                "quantity": line.quantity,
-                "item_price": line.item_price,
-                "item_tax": line.item_tax,
-                "currency": MARKETPLACES[marketplace_id].currency_code,
-                "purchased_at": line.purchased_at,
-                "shipped_at": shipped_at,
-                "fulfillment_channel": "AFN" if line.is_fba else "MFN",
-            }
-        )
+        full = _line(line, moment)  # the order line as Amazon shows it, narrowed to a shipment's fields
+        result.append(ShipmentTruth(**{key: full[key] for key in ShipmentTruth.__annotations__}))  # type: ignore[literal-required,typeddict-item]
     return result
 
 
