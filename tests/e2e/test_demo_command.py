@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from local.demo import DEMO_DAYS
 from sandbox.world import World
@@ -14,6 +15,7 @@ from sandbox.world import World
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.timeout(2700)  # three simulated days
 def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
     # WHEN the demo runs in a fresh working directory
     result = subprocess.run(

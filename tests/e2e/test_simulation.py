@@ -32,11 +32,18 @@ def run_simulation(out: Path, faults: str = "") -> dict:
                "--out", str(out), "--json", str(out / "run.json")]  # fmt: skip
     if faults:
         command += ["--faults", faults]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)  # noqa: S603
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False, env=_env())  # noqa: S603
     (out / "output.txt").write_text(completed.stdout + completed.stderr)
     assert (out / "run.json").exists(), completed.stderr[-3000:]
     return {"returncode": completed.returncode, "output": completed.stdout + completed.stderr,
             **json.loads((out / "run.json").read_text())}  # fmt: skip
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("AWS_ENDPOINT_URL", "MOTO_PORT", "SPAPI_ENDPOINT", "LWA_ENDPOINT"):
+        env.pop(name, None)  # each simulation starts its own world
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +72,9 @@ def content_hashes(database: Path) -> dict[tuple[str, str], str]:
             hashes[(name, partition)] = hashlib.sha256(repr(items).encode()).hexdigest()
     con.close()
     return hashes
+
+
+pytestmark = pytest.mark.timeout(5400)  # the two simulations run in the first test's fixture
 
 
 @pytest.mark.parametrize("kind", ["clean", "faults"])
