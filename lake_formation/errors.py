@@ -9,3 +9,7 @@ class RegistryError(Exception):
 
 class UnknownDatasetError(RegistryError):
     """A dataset name the registry does not declare."""
+
+
+class MissingRawObjectError(LookupError):
+    """A manifest entry names a raw object that is not in the raw zone."""

@@ -21,11 +21,14 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
 from boto3.s3.transfer import TransferConfig
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from lake_formation.errors import MissingRawObjectError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,6 +82,15 @@ class RawObject(BaseModel):
 
 def _manifest_key(raw_name: str, object_id: str) -> str:
     return f"{MANIFEST_PREFIX}/{raw_name}/{object_id}.json"
+
+
+@dataclass(frozen=True)
+class BrokenManifest:
+    """A manifest entry that does not parse: whose object it names and why."""
+
+    object_id: str
+    key: str
+    reason: str
 
 
 class ManifestEntry(BaseModel):
@@ -202,13 +214,42 @@ class RawZone:
                 yield str(item["Key"])
 
     def manifests(self, raw_name: str | None = None) -> list[ManifestEntry]:
-        """The landed objects (of one raw name, or all), oldest ingestion first."""
+        """The landed objects (of one raw name, or all), oldest ingestion first. Raises ValidationError on an entry
+        that does not parse (`read_manifests` lists those instead)."""
         prefix = f"{MANIFEST_PREFIX}/{raw_name}/" if raw_name is not None else f"{MANIFEST_PREFIX}/"
         entries = [
             ManifestEntry.model_validate_json(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
             for key in self._keys(prefix)
         ]
         return sorted(entries, key=lambda e: (e.ingested_at, e.object_id))
+
+    def read_manifests(self, raw_name: str) -> tuple[list[ManifestEntry], list[BrokenManifest]]:
+        """Like `manifests`, but an entry that does not parse is listed (with why) rather than raised."""
+        entries, broken = [], []
+        for key in self._keys(f"{MANIFEST_PREFIX}/{raw_name}/"):
+            try:
+                entries.append(
+                    ManifestEntry.model_validate_json(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+                )
+            except ValidationError as err:
+                reason = f"its manifest entry does not parse: {err.errors()[0]['msg']} ({err.error_count()} errors)"
+                broken.append(BrokenManifest(key.rsplit("/", 1)[1].removesuffix(".json"), key, reason))
+        return sorted(entries, key=lambda e: (e.ingested_at, e.object_id)), broken
+
+    def head(self, entry: ManifestEntry, size: int) -> bytes:
+        """A landed object's first `size` bytes (one GET, closed after them: the rest is not fetched).
+
+        Raises:
+            MissingRawObjectError: the object is not where its manifest entry says.
+        """
+        try:
+            body = self.s3.get_object(Bucket=entry.bucket, Key=entry.key)["Body"]
+        except self.s3.exceptions.NoSuchKey as err:
+            raise MissingRawObjectError(entry.key) from err
+        try:
+            return bytes(body.read(size))
+        finally:
+            body.close()
 
     def stream(self, entry: ManifestEntry) -> Any:
         """A landed object's bytes as a file-like stream (botocore's StreamingBody), for reading line by line."""

@@ -287,30 +287,26 @@ def run_curation_workflow(stack: LocalStack, crash_once: bool = False) -> dict[s
     return reports
 
 
-class _Crash:
-    """Patches the curation job's `mark` step to raise once: a run that dies after publishing its rows."""
-
-    def __enter__(self) -> _Crash:
-        from glue_jobs.curate_reports import job  # noqa: PLC0415
-
-        self.job, self.original = job, job.mark
-
-        def crash(*args: Any, **kwargs: Any) -> None:
-            raise SimulatedCrashError("the Glue job run died after publishing, before marking its objects")
-
-        job.mark = crash
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.job.mark = self.original
-
-
 class SimulatedCrashError(RuntimeError):
-    """A fault of the simulation: a Glue job run dying half way."""
+    """A fault of the simulation: a Glue job run or a landing dying half way."""
 
 
-def crash_after_publish() -> _Crash:
-    return _Crash()
+@contextmanager
+def crash_after_publish() -> Iterator[None]:
+    """The curation job's `mark` step raises: a run that dies after publishing its rows, before marking its raw
+    objects curated."""
+    from glue_jobs.curate_reports import job  # noqa: PLC0415
+
+    original = job.mark
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise SimulatedCrashError("the Glue job run died after publishing, before marking its objects")
+
+    job.mark = crash
+    try:
+        yield
+    finally:
+        job.mark = original
 
 
 @contextmanager

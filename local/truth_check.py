@@ -55,6 +55,7 @@ class Context:
     today: date
     sellers: list[tuple[str, str]]  # (account, marketplace)
     vendors: list[tuple[str, str]]
+    _owners: dict[str, dict[tuple[str, str], datetime]] = field(default_factory=dict)
 
     def rows(self, sql: str, *params: object) -> list[dict[str, Any]]:
         relation = self.con.execute(sql, list(params))
@@ -68,10 +69,13 @@ class Context:
         return report.as_of
 
     def owners(self, table: str) -> dict[tuple[str, str], datetime]:
-        """(marketplace, day) → the moment the report owning that day of the table was rendered."""
-        dataset = registry.dataset(table)
-        entries = self.manifests.get(dataset.source.raw_name, [])
-        return {key: self.as_of(owner) for key, owner in window_owners(entries, dataset).items()}
+        """(marketplace, day) → the moment the report owning that day of the table was rendered (worked out once
+        per table and day checked)."""
+        if table not in self._owners:
+            dataset = registry.dataset(table)
+            entries = self.manifests.get(dataset.source.raw_name, [])
+            self._owners[table] = {key: self.as_of(owner) for key, owner in window_owners(entries, dataset).items()}
+        return self._owners[table]
 
 
 def check_day(stack: LocalStack, day: date) -> list[TruthCheck]:

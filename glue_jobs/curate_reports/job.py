@@ -52,6 +52,7 @@ from glue_jobs.curate_reports.transforms import (
 )
 from glue_jobs.errors import RowAccountingError, UnreadableObjectError
 from lake_formation import registry
+from lake_formation.errors import MissingRawObjectError
 from lake_formation.raw_zone import RawZone
 from lake_formation.render import RunContext
 
@@ -188,19 +189,15 @@ def _read(objects: list[ManifestEntry], read: Callable[[], DataFrame]) -> DataFr
         raise UnreadableObjectError(f"cannot read the raw objects ({names}, ...): {err}", kind="missing") from err
 
 
-def s3_head(s3: Any) -> HeadReader:
-    """Reads the first bytes of a raw object from S3 (one GET, closed after HEAD_BYTES: the rest is not fetched)."""
+def raw_head(raw: RawZone) -> HeadReader:
+    """Reads the first HEAD_BYTES of a raw object (RawZone.head); a missing object is unreadable."""
 
     def head(entry: ManifestEntry) -> bytes:
         try:
-            body = s3.get_object(Bucket=entry.bucket, Key=entry.key)["Body"]
-        except s3.exceptions.NoSuchKey as err:
+            return raw.head(entry, HEAD_BYTES)
+        except MissingRawObjectError as err:
             raise UnreadableObjectError("not in the raw zone, though its manifest entry says it landed",
                                         kind="missing", key=entry.key) from err  # fmt: skip
-        try:
-            return bytes(body.read(HEAD_BYTES))
-        finally:
-            body.close()
 
     return head
 
@@ -232,31 +229,9 @@ def pending_objects(
     """The dataset's landed raw objects that it has not curated yet, oldest ingestion first; and the manifest entries
     that do not parse (reported as unreadable, so one broken entry does not stop the dataset's curation)."""
     done = curated.curated_ids()
-    try:
-        landed, broken = raw.manifests(dataset.source.raw_name), list[Unreadable]()
-    except ValidationError:
-        landed, broken = _manifests_one_by_one(raw, dataset.source.raw_name)
-    return [o for o in landed if o.object_id not in done], [b for b in broken if b.object_id not in done]
-
-
-def _manifests_one_by_one(raw: RawZone, raw_name: str) -> tuple[list[ManifestEntry], list[Unreadable]]:
-    from lake_formation.raw_zone import MANIFEST_PREFIX, ManifestEntry  # noqa: PLC0415 - only when an entry is broken
-
-    landed, broken = [], []
-    for page in raw.s3.get_paginator("list_objects_v2").paginate(
-        Bucket=raw.bucket, Prefix=f"{MANIFEST_PREFIX}/{raw_name}/"
-    ):
-        for item in page.get("Contents", []):
-            key = str(item["Key"])
-            try:
-                landed.append(
-                    ManifestEntry.model_validate_json(raw.s3.get_object(Bucket=raw.bucket, Key=key)["Body"].read())
-                )
-            except ValidationError as err:
-                object_id = key.rsplit("/", 1)[1].removesuffix(".json")
-                reason = f"its manifest entry does not parse: {err.errors()[0]['msg']} ({err.error_count()} errors)"
-                broken.append(Unreadable(object_id, key, "unreadable", reason))
-    return sorted(landed, key=lambda e: (e.ingested_at, e.object_id)), broken
+    landed, broken = raw.read_manifests(dataset.source.raw_name)
+    unreadable = [Unreadable(b.object_id, b.key, "unreadable", b.reason) for b in broken if b.object_id not in done]
+    return [o for o in landed if o.object_id not in done], unreadable
 
 
 def screen(
@@ -285,7 +260,7 @@ def parse(
 ) -> ParsedBatch:
     """The typed rows and the quarantined rows of the given raw objects (flat files grouped by header and marketplace
     style, JSON documents flattened), materialized once. `uri` says where each object's bytes are (curate-file: a
-    local file), `head` reads an object's first bytes (s3_head). An object that cannot be read at all is left out
+    local file), `head` reads an object's first bytes (raw_head). An object that cannot be read at all is left out
     and listed in the batch's `unreadable` (the run goes on with the others); a row that cannot be read is
     quarantined with its rule."""
     screened, unreadable = screen(objects, dataset, head)
@@ -536,12 +511,13 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> RunRep
     data). A batch that fails its suite publishes nothing, and its objects stay pending for the next run."""
     dataset = registry.dataset(config.dataset)
     curated = CuratedObjects(s3, config.curated_bucket, dataset.table)
-    objects, broken_manifests = pending_objects(RawZone(s3, config.raw_bucket), curated, dataset)
+    raw = RawZone(s3, config.raw_bucket)
+    objects, broken_manifests = pending_objects(raw, curated, dataset)
     if not objects:
         return publish_report(s3, config, RunReport(dataset=dataset.table, run_id=config.run_id, raw_objects=0,
                                                     status="NO_NEW_DATA", unreadable_objects=unreadable_report(
                                                         broken_manifests)))  # fmt: skip
-    parsed = parse(spark, objects, dataset, head=s3_head(s3))
+    parsed = parse(spark, objects, dataset, head=raw_head(raw))
     parsed = dataclasses.replace(parsed, unreadable=broken_manifests + parsed.unreadable)
     objects = readable(objects, parsed)  # the unreadable stay pending: not accounted, owning no window, not marked
     owners = window_owners(objects, dataset)
