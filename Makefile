@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
-.PHONY: setup demo test test-unit test-integration e2e lint typecheck pr sandbox clean bench deploy
+.PHONY: setup demo test test-unit test-integration e2e acceptance lint typecheck pr sandbox clean bench deploy
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -36,6 +36,9 @@ test-integration: setup
 
 e2e: setup
 	@$(PY) -m pytest tests/e2e -q
+
+acceptance: setup  # the multi-day acceptance run: 7 simulated days clean and 7 with faults, at once (about 30 min)
+	@SIMULATION_DAYS=$(or $(DAYS),7) $(PY) -m pytest tests/e2e/test_simulation.py -q
 
 lint: setup
 	@$(VENV)/bin/ruff check .

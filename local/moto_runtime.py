@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 REGION = "us-east-1"
-_job_lock = threading.Lock()  # one Spark session per process: Glue job runs take turns
+# Glue job runs share the process's one Spark session, several at a time (a Glue trigger starts all its actions at
+# once); beyond 3 on a 2-core machine they only queue for the same cores.
+LOCAL_JOB_SLOTS = 3
+_job_slots = threading.BoundedSemaphore(LOCAL_JOB_SLOTS)
 # moto's GetJobRun has no ErrorMessage: failed runs' errors are kept here for the local runner to report.
 JOB_RUN_ERRORS: dict[str, str] = {}
 
@@ -94,7 +97,7 @@ def _start_job_run(self: GlueBackend, name: str, arguments: dict[str, str] | Non
         argv += [key if key.startswith("--") else f"--{key}", value]
 
     def execute() -> None:
-        with _job_lock:
+        with _job_slots:
             try:
                 resolve(f"{job_module_for(script)}.main")(argv)
             except Exception as err:  # noqa: BLE001 - Glue records any failure as the run's ErrorMessage

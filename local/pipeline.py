@@ -104,11 +104,17 @@ def landed_manifests(stack: LocalStack) -> list[ManifestEntry]:
     return RawZone(aws.client("s3"), stack.resources.raw_bucket).manifests()
 
 
-def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> RunReport:
-    """Start the curation Glue job for a dataset, wait for it, and return its run report."""
+def start_curation(stack: LocalStack, dataset: str) -> str:
+    """Start the curation Glue job for a dataset; returns the run id."""
+    assert stack.resources is not None  # noqa: S101
+    glue = aws.client("glue")
+    return str(glue.start_job_run(JobName=stack.resources.curation_job, Arguments={"--dataset": dataset})["JobRunId"])
+
+
+def wait_curation(stack: LocalStack, dataset: str, run_id: str, timeout_s: float = 600) -> RunReport:
+    """Wait for a curation run and return its run report; raises RuntimeError if the run failed."""
     assert stack.resources is not None  # noqa: S101
     glue, s3 = aws.client("glue"), aws.client("s3")
-    run_id = glue.start_job_run(JobName=stack.resources.curation_job, Arguments={"--dataset": dataset})["JobRunId"]
     deadline = time.monotonic() + timeout_s
     while (run := glue.get_job_run(JobName=stack.resources.curation_job, RunId=run_id)["JobRun"])["JobRunState"] in (
         "STARTING",
@@ -117,12 +123,38 @@ def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> Run
     ):
         if time.monotonic() > deadline:
             raise TimeoutError(f"curation of {dataset} still running after {timeout_s}s")
-        time.sleep(0.5)
+        time.sleep(0.1)
     if run["JobRunState"] != "SUCCEEDED":
         error = JOB_RUN_ERRORS.get(run_id, run.get("ErrorMessage", ""))
         raise RuntimeError(f"curation of {dataset} ended {run['JobRunState']}: {error}")
     body = s3.get_object(Bucket=stack.resources.curated_bucket, Key=f"_runs/{dataset}/{run_id}.json")["Body"].read()
     return RunReport.model_validate_json(body)
+
+
+def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> RunReport:
+    """Run the curation Glue job for a dataset, wait for it, and return its run report."""
+    return wait_curation(stack, dataset, start_curation(stack, dataset), timeout_s)
+
+
+def run_curation_workflow(stack: LocalStack) -> dict[str, RunReport]:
+    """Fire the deployed curation triggers in order, as Glue does: each trigger starts all its actions at once, and
+    a failed run is run again as the job's MaxRetries says; the next trigger fires when all runs succeeded."""
+    assert stack.resources is not None  # noqa: S101
+    retries = int(aws.client("glue").get_job(JobName=stack.resources.curation_job)["Job"].get("MaxRetries", 0))
+    reports: dict[str, RunReport] = {}
+    for trigger in curation_workflow():
+        pending = dict.fromkeys(trigger, 0)  # dataset → failed attempts
+        while pending:
+            runs = {dataset: start_curation(stack, dataset) for dataset in pending}
+            for dataset, run_id in runs.items():
+                try:
+                    reports[dataset] = wait_curation(stack, dataset, run_id)
+                    del pending[dataset]
+                except RuntimeError:
+                    if pending[dataset] == retries:
+                        raise
+                    pending[dataset] += 1
+    return reports
 
 
 def curation_workflow() -> list[list[str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ import time_machine
 from glue_jobs.curate_reports.report import RunReport  # noqa: TC001 - a dataclass field type
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
-from local.pipeline import curation_workflow, invoke, publish_duckdb, run_curation, run_state_machine, settle_reports
+from local.pipeline import invoke, publish_duckdb, run_curation_workflow, run_state_machine, settle_reports
 from local.stack import LocalStack
 from local.truth_check import TruthCheck, check_day
 from sandbox.app import SandboxConfig
@@ -200,7 +201,8 @@ class Simulation:
         run_state_machine(stack, "catalog_and_listings")
         ingested = monotonic()
         self.clock.move_to(datetime.combine(day, self.hours["curation"], UTC))
-        curation = run_curation_workflow(stack, crash_once="glue_crash" in self.runtime_faults)
+        with crash_after_publish(once="glue_crash" in self.runtime_faults):
+            curation = run_curation_workflow(stack)
         curated = monotonic()
         faults = {name: count - faults_before.get(name, 0) for name, count in box.fault_counts().items()}
         faults |= dict.fromkeys(self.runtime_faults, 1)
@@ -263,46 +265,27 @@ def report_day(result: DayResult, progress: Progress) -> None:
             progress(f"   {check.dataset}: {difference}")
 
 
-def run_curation_workflow(stack: LocalStack, crash_once: bool = False) -> dict[str, RunReport]:
-    """Fire the deployed curation triggers in order, each run retried as the job's MaxRetries says (Glue runs a
-    failed job again). With `crash_once`, the first dataset's first run dies half way: after publishing its rows,
-    before marking its raw objects curated."""
-    assert stack.resources is not None  # noqa: S101
-    retries = int(aws.client("glue").get_job(JobName=stack.resources.curation_job)["Job"].get("MaxRetries", 0))
-    reports: dict[str, RunReport] = {}
-    for trigger in curation_workflow():
-        for dataset in trigger:
-            for attempt in range(retries + 1):
-                try:
-                    if crash_once:
-                        crash_once = False
-                        with crash_after_publish():
-                            reports[dataset] = run_curation(stack, dataset)
-                    else:
-                        reports[dataset] = run_curation(stack, dataset)
-                    break
-                except RuntimeError:
-                    if attempt == retries:
-                        raise
-    return reports
-
-
 class SimulatedCrashError(RuntimeError):
     """A fault of the simulation: a Glue job run or a landing dying half way."""
 
 
 @contextmanager
-def crash_after_publish() -> Iterator[None]:
-    """The curation job's `mark` step raises: a run that dies after publishing its rows, before marking its raw
-    objects curated."""
+def crash_after_publish(once: bool) -> Iterator[None]:
+    """With `once`, the first curation run to reach its `mark` step dies there: after publishing its rows, before
+    marking its raw objects curated (Glue then runs it again)."""
+    if not once:
+        yield
+        return
     from glue_jobs.curate_reports import job  # noqa: PLC0415
 
-    original = job.mark
+    original, crashed = job.mark, threading.Lock()
 
-    def crash(*args: Any, **kwargs: Any) -> None:
-        raise SimulatedCrashError("the Glue job run died after publishing, before marking its objects")
+    def mark(*args: Any, **kwargs: Any) -> None:
+        if crashed.acquire(blocking=False):  # one run only, whichever of the concurrent runs gets there first
+            raise SimulatedCrashError("the Glue job run died after publishing, before marking its objects")
+        original(*args, **kwargs)
 
-    job.mark = crash
+    job.mark = mark
     try:
         yield
     finally:

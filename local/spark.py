@@ -7,6 +7,7 @@ import sys
 
 from pyspark.sql import SparkSession
 
+from glue_jobs.common.spark import SESSION_SETTINGS
 from local.prerequisites import JAR_DIR, JARS, check_java, jars_ok
 
 LOG4J2 = """status = error
@@ -46,6 +47,7 @@ def local_spark(s3_endpoint: str | None = None) -> SparkSession:
         "fs.s3a.secret.key": os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
         "fs.s3a.change.detection.mode": "none",
         "fs.s3a.committer.name": "directory",
+        "fs.s3a.directory.marker.retention": "keep",  # no marker deletes after each object written (as S3 needs)
     }
     builder = (
         SparkSession.builder.master("local[2]")
@@ -60,6 +62,8 @@ def local_spark(s3_endpoint: str | None = None) -> SparkSession:
     )
     for key, value in s3a.items():
         builder = builder.config(f"spark.hadoop.{key}", value)
+    for key, value in SESSION_SETTINGS.items():  # as the job's session (get_spark), for code tested outside a job
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     hadoop = spark.sparkContext._jsc.hadoopConfiguration()  # noqa: SLF001 - a reused session may point elsewhere

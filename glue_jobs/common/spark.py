@@ -10,6 +10,7 @@ SESSION_SETTINGS = {
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.parquet.compression.codec": "snappy",
     "spark.sql.legacy.timeParserPolicy": "CORRECTED",  # unparsable dates become null (→ quarantine), never errors
+    "spark.sql.execution.arrow.pyspark.enabled": "true",  # a batch validated in memory is collected through Arrow
 }
 
 

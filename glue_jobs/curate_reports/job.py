@@ -414,7 +414,7 @@ def validate_curated(
     default the clock) and with earlier runs (their reports, in the curated bucket: see `run_context`)."""
     batch, newest = batch_rows(merged.rows, dataset)
     run = run_context(previous_reports(s3, config.curated_bucket, dataset.table), batch, now or datetime.now(UTC))
-    outcome = validate(dataset, merged.rows, config.run_id, run=run)
+    outcome = validate(dataset, merged.rows, config.run_id, run=run, rows=sum(b.rows for b in batch.values()))
     _publish_validation(s3, config, dataset.table, outcome)
     days = [d for d in (run.newest_day, newest if outcome.success else None) if d is not None]
     return ValidationSummary(success=outcome.success, evaluated=outcome.evaluated, failed=outcome.failed,
@@ -476,7 +476,10 @@ def publish(
     restated window left without rows, and write the quarantined rows (by raw object)."""
     location = config.curated_location(dataset.table)
     if report.partitions:
-        merged.rows.write.mode("overwrite").partitionBy(*dataset.partitions).parquet(location)
+        # One file per partition (not one per task and partition): fewer, larger objects for readers and fewer
+        # S3 requests per write.
+        rows = merged.rows.repartition(*dataset.partitions)
+        rows.write.mode("overwrite").partitionBy(*dataset.partitions).parquet(location)
     for values in merged.emptied:
         prefix = location.split(f"{config.curated_bucket}/", 1)[1] + partition_path(dataset, values) + "/"
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=config.curated_bucket, Prefix=prefix):
@@ -575,7 +578,8 @@ def _union(frames: list[DataFrame]) -> DataFrame:
 
 def main(argv: list[str]) -> RunReport:
     config = parse_args(argv)
-    report = curate(get_spark(), boto3.client("s3"), boto3.client("glue"), config)
+    session = boto3.session.Session()  # its own: boto3's default session is not safe across threads
+    report = curate(get_spark(), session.client("s3"), session.client("glue"), config)
     logger.info(json.dumps({"event": "curation_run", **report.model_dump(mode="json")}))
     return report
 

@@ -20,23 +20,27 @@ import pytest
 
 from lake_formation import registry
 
-DAYS = int(os.environ.get("SIMULATION_DAYS", "2"))  # the full acceptance run: SIMULATION_DAYS=7 make e2e
+DAYS = int(os.environ.get("SIMULATION_DAYS", "2"))  # the acceptance run, 7 days each: make acceptance
 START = "2026-11-30"  # the runs cross a month's end: November's windows complete, December's start
-FAULTS = ("throttle=0.1,server_error=0.08,timeout=0.02,truncated_document=0.03,corrupt_document=0.02,"
+FAULTS = ("throttle=0.12,server_error=0.08,timeout=0.02,truncated_document=0.03,corrupt_document=0.02,"
           "duplicate_notification=0.1,drop_notification=0.1,delay_notification=0.1,token_expiry=0.2,"
           "glue_crash,landing_crash")  # fmt: skip
 
 
-def run_simulation(out: Path, faults: str = "") -> dict:
+def start_simulation(out: Path, faults: str = "") -> subprocess.Popen:
     command = [sys.executable, "-m", "local.cli", "simulate", "--days", str(DAYS), "--start", START, "--seed", "7",
                "--out", str(out), "--json", str(out / "run.json")]  # fmt: skip
     if faults:
         command += ["--faults", faults]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False, env=_env())  # noqa: S603
-    (out / "output.txt").write_text(completed.stdout + completed.stderr)
-    assert (out / "run.json").exists(), completed.stderr[-3000:]
-    return {"returncode": completed.returncode, "output": completed.stdout + completed.stderr,
-            **json.loads((out / "run.json").read_text())}  # fmt: skip
+    log = (out / "output.txt").open("w")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True, env=_env())  # noqa: S603
+
+
+def finished(process: subprocess.Popen, out: Path) -> dict:
+    returncode = process.wait(timeout=3600)
+    output = (out / "output.txt").read_text()
+    assert (out / "run.json").exists(), output[-3000:]
+    return {"returncode": returncode, "output": output, **json.loads((out / "run.json").read_text())}
 
 
 def _env() -> dict[str, str]:
@@ -48,9 +52,11 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    clean = run_simulation(tmp_path_factory.mktemp("clean"))
-    faulty = run_simulation(tmp_path_factory.mktemp("faults"), FAULTS)
-    return {"clean": clean, "faults": faulty}
+    # The two runs at once, each in its own process (and world): they wait on the sandbox's report processing and
+    # on each other's Spark in turns.
+    outs = {"clean": tmp_path_factory.mktemp("clean"), "faults": tmp_path_factory.mktemp("faults")}
+    processes = {"clean": start_simulation(outs["clean"]), "faults": start_simulation(outs["faults"], FAULTS)}
+    return {kind: finished(process, outs[kind]) for kind, process in processes.items()}
 
 
 def content_hashes(database: Path) -> dict[tuple[str, str], str]:
@@ -116,7 +122,7 @@ def test_the_faults_were_injected_and_recovered(runs):
         assert injected.get(name, 0) > 0, (name, injected)
     calls = sum(day["spapi_calls"] for day in days)
     refused = injected["throttle"] + injected["server_error"] + injected["timeout"]
-    assert refused / calls >= 0.18, (refused, calls)  # about a fifth of the calls answered 429, 5xx or too late
+    assert refused / calls >= 0.2, (refused, calls)  # a fifth of the calls at least answered 429, 5xx or too late
     assert all(day["ledger"]["failed"] == 0 for day in days)  # every transient fault passed
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql.types import StructField, StructType
 
+from glue_jobs.common import validation
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.common.validation import validate
 from glue_jobs.curate_reports.job import ROW_COUNT, previous_reports, run_context
@@ -153,6 +154,32 @@ def test_a_marketplaces_rows_per_day_outside_the_band_of_the_previous_runs_fail(
         "(50% to 200% of the previous run's 2.0 rows per day, times 1 day)"
     ]
     assert fine.success
+
+
+def test_the_spark_engine_and_the_in_memory_engine_give_the_same_verdicts(spark, tmp_path, monkeypatch):
+    # GIVEN batches breaking ranges, sets, nulls, keys, freshness and row counts (the in-memory engine validates them
+    # unless they are larger than IN_MEMORY_ROWS)
+    stale = [sales_row(date(2026, 11, 26), buy_box=100.5), sales_row(date(2026, 11, 26), market=JP, currency="USD")]
+    inventory = [row("A", quantity=-3), row("A"), row(None, condition="sellable")] + [row(s) for s in "BCDEF"]
+    cases = [(SALES, stale, context(stale, SALES)),
+             (AFN, inventory, context(inventory, previous={US: (2, 1)}, newest_day=date(2026, 11, 30)))]  # fmt: skip
+
+    def verdicts(name):
+        return [validate(ds, batch(spark, rows, ds), f"{name}-{ds.table}", tmp_path / name, run)
+                for ds, rows, run in cases]  # fmt: skip
+
+    in_memory = verdicts("pandas")
+    # WHEN the same batches are validated by great-expectations' Spark engine
+    monkeypatch.setattr(validation, "IN_MEMORY_ROWS", 0)
+    on_spark = verdicts("spark")
+    # THEN every expectation fails or passes alike, with the same reason
+    assert [sorted(v.failed) for v in on_spark] == [sorted(v.failed) for v in in_memory]
+    assert [sorted(f.split("(")[0] for f in v.failed) for v in in_memory] == [
+        ["expect_column_max_to_be_between", "expect_column_pair_values_to_be_in_set",
+         "expect_column_values_to_be_between"],
+        ["expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+         "expect_column_values_to_not_be_null", "expect_compound_columns_to_be_unique", ROW_COUNT],
+    ]  # fmt: skip
 
 
 def summary(failed=(), batch_rows=None, newest=None):
