@@ -13,3 +13,7 @@ class UnknownDatasetError(RegistryError):
 
 class MissingRawObjectError(LookupError):
     """A manifest entry names a raw object that is not in the raw zone."""
+
+
+class ManifestError(ValueError):
+    """A raw-zone manifest entry that does not parse, where the caller needs every entry."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 from boto3.s3.transfer import TransferConfig
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from lake_formation.errors import MissingRawObjectError
+from lake_formation.errors import ManifestError, MissingRawObjectError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -214,19 +214,20 @@ class RawZone:
                 yield str(item["Key"])
 
     def manifests(self, raw_name: str | None = None) -> list[ManifestEntry]:
-        """The landed objects (of one raw name, or all), oldest ingestion first. Raises ValidationError on an entry
+        """The landed objects (of one raw name, or all), oldest ingestion first. Raises ManifestError on an entry
         that does not parse (`read_manifests` lists those instead)."""
-        prefix = f"{MANIFEST_PREFIX}/{raw_name}/" if raw_name is not None else f"{MANIFEST_PREFIX}/"
-        entries = [
-            ManifestEntry.model_validate_json(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
-            for key in self._keys(prefix)
-        ]
-        return sorted(entries, key=lambda e: (e.ingested_at, e.object_id))
+        entries, broken = self.read_manifests(raw_name)
+        if broken:
+            first = broken[0]
+            raise ManifestError(f"{len(broken)} manifest entries do not parse, e.g. {first.key}: {first.reason}")
+        return entries
 
-    def read_manifests(self, raw_name: str) -> tuple[list[ManifestEntry], list[BrokenManifest]]:
-        """Like `manifests`, but an entry that does not parse is listed (with why) rather than raised."""
+    def read_manifests(self, raw_name: str | None = None) -> tuple[list[ManifestEntry], list[BrokenManifest]]:
+        """The landed objects (of one raw name, or all), oldest ingestion first; and the entries that do not parse,
+        each with why."""
+        prefix = f"{MANIFEST_PREFIX}/{raw_name}/" if raw_name is not None else f"{MANIFEST_PREFIX}/"
         entries, broken = [], []
-        for key in self._keys(f"{MANIFEST_PREFIX}/{raw_name}/"):
+        for key in self._keys(prefix):
             try:
                 entries.append(
                     ManifestEntry.model_validate_json(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())

@@ -109,6 +109,7 @@ def _quote(text: str) -> str:
 # A marketplace's rows per curation day may move between half and twice the previous run's before the suite refuses
 # the batch. Per day, not per run: a month-to-date window on the 2nd holds one day, the whole month the day before.
 ROW_COUNT_BAND = (0.5, 2.0)
+ROW_COUNT = "expect_table_row_count_to_be_between"  # the row-count expectation: run reports name it when it fails
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _row_counts(run: RunContext) -> list[dict[str, Any]]:
         rows, previous_days = run.previous[market]
         per_day = rows / max(previous_days, 1)
         rules.append({
-            "type": "expect_table_row_count_to_be_between",
+            "type": ROW_COUNT,
             "kwargs": {
                 "min_value": math.floor(low * per_day * days),
                 "max_value": math.ceil(high * per_day * days),

@@ -58,5 +58,8 @@ def unregister_partitions(glue: Any, database: str, dataset: Dataset, partitions
     """Remove partitions the curated zone no longer holds (a restated window in which Amazon reports nothing)."""
     values = [{"Values": [p[name] for name in dataset.partitions]} for p in partitions]
     for start in range(0, len(values), 25):  # batch_delete_partition's limit
-        glue.batch_delete_partition(DatabaseName=database, TableName=dataset.table,
-                                    PartitionsToDelete=values[start : start + 25])  # fmt: skip
+        response = glue.batch_delete_partition(DatabaseName=database, TableName=dataset.table,
+                                               PartitionsToDelete=values[start : start + 25])  # fmt: skip
+        errors = [e for e in response.get("Errors", []) if e["ErrorDetail"]["ErrorCode"] != "EntityNotFoundException"]
+        if errors:  # a partition never registered is already gone; anything else is an error, as in registration
+            raise CatalogRegistrationError(f"batch_delete_partition failed for {dataset.table}: {errors[:3]}")

@@ -54,7 +54,7 @@ from glue_jobs.errors import RowAccountingError, UnreadableObjectError
 from lake_formation import registry
 from lake_formation.errors import MissingRawObjectError
 from lake_formation.raw_zone import RawZone
-from lake_formation.render import RunContext
+from lake_formation.render import ROW_COUNT, RunContext
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -66,7 +66,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 NEW = "_new"  # merge: whether a row comes from this run (True) or from the curated zone (False)
-ROW_COUNT = "expect_table_row_count_to_be_between"  # the suite's row-count expectation (lake_formation.render)
 PREVIOUS_REPORTS = 100  # earlier run reports read at most for the row-count baseline (runs with nothing new included)
 
 
@@ -363,6 +362,7 @@ def merge(
         new = new.join(F.broadcast(covered), ["marketplace_id", day], "left")
         new = new.filter(F.col("_owner").isNull() | (F.col("_owner") == F.col(lineage))).select(*columns)
         if existing is not None:
+            existing = existing.localCheckpoint()  # read from S3 once: counted, then filtered and merged
             kept = existing.join(F.broadcast(covered.drop("_owner")), ["marketplace_id", day], "left_anti")
             kept = kept.select(*existing.columns)
             replaced = existing.count() - kept.count()
