@@ -194,18 +194,19 @@ class Simulation:
         before, faults_before, calls_before = box.created_reports(), box.fault_counts(), box.calls()
         started = monotonic()
         self.clock.move_to(datetime.combine(day, self.hours["request_reports"], UTC))
-        with crash_after_upload(once="landing_crash" in self.runtime_faults):
+        with crash_after_upload(once="landing_crash" in self.runtime_faults) as landing_crashes:
             run_state_machine(stack, "request_reports")
             ledger = settle_reports(stack)
         self.clock.move_to(datetime.combine(day, self.hours["catalog_and_listings"], UTC))
         run_state_machine(stack, "catalog_and_listings")
         ingested = monotonic()
         self.clock.move_to(datetime.combine(day, self.hours["curation"], UTC))
-        with crash_after_publish(once="glue_crash" in self.runtime_faults):
+        with crash_after_publish(once="glue_crash" in self.runtime_faults) as glue_crashes:
             curation = run_curation_workflow(stack)
         curated = monotonic()
         faults = {name: count - faults_before.get(name, 0) for name, count in box.fault_counts().items()}
-        faults |= dict.fromkeys(self.runtime_faults, 1)
+        fired = {"landing_crash": len(landing_crashes), "glue_crash": len(glue_crashes)}
+        faults |= {name: count for name, count in fired.items() if name in self.runtime_faults}
         result = DayResult(day, create_report_calls=box.created_reports() - before, ledger=ledger, faults=faults,
                            curation=curation, ingest_s=ingested - started, curate_s=curated - ingested,
                            spapi_calls=box.calls() - calls_before)  # fmt: skip
@@ -270,37 +271,40 @@ class SimulatedCrashError(RuntimeError):
 
 
 @contextmanager
-def crash_after_publish(once: bool) -> Iterator[None]:
+def crash_after_publish(once: bool) -> Iterator[list[str]]:
     """With `once`, the first curation run to reach its `mark` step dies there: after publishing its rows, before
-    marking its raw objects curated (Glue then runs it again)."""
+    marking its raw objects curated (Glue then runs it again). Yields the datasets whose run crashed."""
+    crashed: list[str] = []
     if not once:
-        yield
+        yield crashed
         return
     from glue_jobs.curate_reports import job  # noqa: PLC0415
 
-    original, crashed = job.mark, threading.Lock()
+    original, turn = job.mark, threading.Lock()
 
-    def mark(*args: Any, **kwargs: Any) -> None:
-        if crashed.acquire(blocking=False):  # one run only, whichever of the concurrent runs gets there first
+    def mark(curated: Any, objects: Any, config: Any) -> None:
+        if turn.acquire(blocking=False):  # one run only, whichever of the concurrent runs gets there first
+            crashed.append(config.dataset)
             raise SimulatedCrashError("the Glue job run died after publishing, before marking its objects")
-        original(*args, **kwargs)
+        original(curated, objects, config)
 
     job.mark = mark
     try:
-        yield
+        yield crashed
     finally:
         job.mark = original
 
 
 @contextmanager
-def crash_after_upload(once: bool) -> Iterator[None]:
+def crash_after_upload(once: bool) -> Iterator[list[str]]:
     """With `once`, the first landing that succeeds dies before the ledger hears of it (its Lambda killed after the
-    upload): the ledger entry stays REQUESTED until reconcile lands the report again, over the same keys."""
+    upload): the ledger entry stays REQUESTED until reconcile lands the report again, over the same keys. Yields the
+    reports whose landing crashed."""
+    crashed: list[str] = []
     if not once:
-        yield
+        yield crashed
         return
     ledger, real_settle = wiring.ledger(), wiring.ledger().settle
-    crashed: list[str] = []
 
     def settle(entry: Any, status: Any, **fields: Any) -> Any:
         if status == "LANDED" and not crashed:
@@ -310,6 +314,6 @@ def crash_after_upload(once: bool) -> Iterator[None]:
 
     ledger.settle = settle  # type: ignore[method-assign]
     try:
-        yield
+        yield crashed
     finally:
         ledger.settle = real_settle  # type: ignore[method-assign]
