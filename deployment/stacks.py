@@ -1,9 +1,11 @@
 """`spapi-lake deploy`: package the code, upload it with the ASL files, deploy the stacks with boto3.
 
 Uses the AWS credentials and region of the environment. The storage stack goes first (the ingestion and curation
-stacks import its exports). Secrets (the LWA app credentials, each account's refresh token) are set by you afterwards,
-in Secrets Manager, under the names the stack outputs and your accounts file give. The offline runtime deploys the
-same stacks, with the same parameters but for its endpoints, into moto (local/provision.py).
+stacks import its exports), governance last; then the database's IAMAllowedPrincipals default is revoked and the
+insight views are created through the Athena workgroup. Secrets (the LWA app credentials, each account's refresh
+token) are set by you afterwards, in Secrets Manager, under the names the stack outputs and your accounts file give.
+The offline runtime deploys the same stacks, with the same parameters but for its endpoints, into moto
+(local/provision.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError, WaiterError
 
 from deployment.artifacts import artifact_keys, upload_artifacts
+from deployment.athena import create_views, revoke_iam_allowed_principals
 from deployment.errors import StackFailedError
 from deployment.templates import REPORT_PLAN, STACKS, TEMPLATES
 from ingestion_lambdas import aws
@@ -37,17 +40,44 @@ def stack_parameters(
                       "ReportPlanJson": REPORT_PLAN.read_text(encoding="utf-8")},
         "curation": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["glue_script"],
                      "PackageKey": keys["glue_package"]},
+        "governance": {"Prefix": prefix, "DeployerArn": deployer_arn(aws.client("sts"))},
     }[part]  # fmt: skip
     if accounts_json is not None and part == "ingestion":
         parameters["AccountsJson"] = accounts_json
     return parameters | overrides
 
 
-def deploy_stack(cfn: Any, name: str, template_body: str, parameters: dict[str, str]) -> dict[str, Any]:
-    """Create the stack, or update it if it exists; wait for it; return its description."""
+# CreateStack takes a TemplateBody up to this many bytes; a larger template (governance: every curated table and its
+# columns) is uploaded to the artifacts bucket and passed as TemplateURL.
+TEMPLATE_BODY_LIMIT = 51_200
+
+
+def template_argument(template_body: str, name: str, s3: Any, bucket: str) -> dict[str, str]:
+    """TemplateBody, or TemplateURL to a copy in the artifacts bucket when the body is over CreateStack's limit."""
+    if len(template_body.encode()) <= TEMPLATE_BODY_LIMIT:
+        return {"TemplateBody": template_body}
+    key = f"cloudformation/{name}.template"
+    s3.put_object(Bucket=bucket, Key=key, Body=template_body.encode())
+    # CloudFormation reads the copy with the deploying identity's credentials: a plain (not pre-signed) URL.
+    return {"TemplateURL": f"https://{bucket}.s3.{s3.meta.region_name}.amazonaws.com/{key}"}
+
+
+def deployer_arn(sts: Any) -> str:
+    """The identity deploying, as Lake Formation names admins: an assumed role's session ARN becomes its role's ARN
+    (a role with a path must be given by hand, as DeployerArn)."""
+    arn = str(sts.get_caller_identity()["Arn"])
+    if ":assumed-role/" in arn:
+        account_part, role = arn.split(":assumed-role/")
+        return f"{account_part.replace(':sts:', ':iam:')}:role/{role.split('/')[0]}"
+    return arn
+
+
+def deploy_stack(cfn: Any, name: str, template: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:
+    """Create the stack, or update it if it exists; wait for it; return its description. `template` is
+    template_argument's TemplateBody or TemplateURL."""
     arguments = {
         "StackName": name,
-        "TemplateBody": template_body,
+        **template,
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
         "Capabilities": ["CAPABILITY_IAM"],
     }
@@ -87,9 +117,12 @@ def outputs(stack: dict[str, Any]) -> dict[str, str]:
 def deploy(prefix: str, artifacts_bucket: str, accounts_file: Path | None) -> dict[str, str]:
     upload_artifacts(aws.client("s3"), artifacts_bucket)
     accounts = accounts_file.read_text(encoding="utf-8") if accounts_file is not None else None
-    cfn, result = aws.client("cloudformation"), dict[str, str]()
+    cfn, s3, result = aws.client("cloudformation"), aws.client("s3"), dict[str, str]()
     for stack in STACKS:
-        body = (TEMPLATES / stack.template).read_text(encoding="utf-8")
+        name = stack_name(prefix, stack.part)
+        body = template_argument((TEMPLATES / stack.template).read_text(encoding="utf-8"), name, s3, artifacts_bucket)
         parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts)
-        result |= outputs(deploy_stack(cfn, stack_name(prefix, stack.part), body, parameters))
+        result |= outputs(deploy_stack(cfn, name, body, parameters))
+    revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
+    create_views(aws.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
     return result

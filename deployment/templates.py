@@ -29,9 +29,9 @@ class StackTemplate:
     template: str  # file name in cloudformation/
 
 
-# In deployment order: ingestion and curation import the storage stack's exports.
+# In deployment order: ingestion and curation import the storage stack's exports, governance all three stacks'.
 STACKS = (StackTemplate("storage", "storage.yaml"), StackTemplate("ingestion", "ingestion.yaml"),
-          StackTemplate("curation", "curation.yaml"))  # fmt: skip
+          StackTemplate("curation", "curation.yaml"), StackTemplate("governance", "governance.yaml"))  # fmt: skip
 
 
 def load(name: str) -> dict[str, Any]:

@@ -18,6 +18,8 @@ TYPE_PATTERN = re.compile(r"^(string|int|bigint|double|boolean|date|timestamp|de
 # object_id is the raw object's natural id: the reportId for a report, the batch id for an API batch.
 Origin = Literal["object_id", "ingested_at", "marketplace_id", "data_date"]
 TargetKind = Literal["SKU", "ASIN"]
+# The business area a dataset belongs to: its Lake Formation `domain` tag (lake_formation/governance.py).
+Domain = Literal["orders", "inventory", "traffic", "finance", "catalog", "brand_analytics", "vendor"]
 # The currency Amazon reports amounts in, per marketplace (developer-docs.amazon.com/sp-api/docs/marketplace-ids): a
 # column declared `currency: marketplace` holds its row's marketplace's currency.
 MARKETPLACE_CURRENCIES = {
@@ -140,6 +142,7 @@ class Dataset(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     table: str
+    domain: Domain
     description: str
     source: Source
     curation: Curation

@@ -74,6 +74,11 @@ def glue_table_input(dataset: Dataset, location: str) -> dict[str, Any]:
     }
 
 
+def curated_location(bucket: str, table: str) -> str:
+    """Where a curated table's Parquet files are (its Glue table's Location)."""
+    return f"s3://{bucket}/{table}/"
+
+
 def glue_partition_input(dataset: Dataset, location: str, values: dict[str, str]) -> dict[str, Any]:
     path = "/".join(f"{name}={values[name]}" for name in dataset.partitions)
     table = glue_table_input(dataset, location)["StorageDescriptor"]

@@ -43,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--start", type=date.fromisoformat, help="first simulated day (default: 30 days ago)")
     simulate.add_argument("--out", type=Path, default=Path("out"), help="where spapi_lake.duckdb is left")
     simulate.add_argument("--json", type=Path, help="also write each day's results to this JSON file")
+    query = commands.add_parser(
+        "query", help="Athena SQL over the lake, as a Lake Formation role (offline: the demo's)"
+    )
+    query.add_argument("sql", nargs="?", help="one Athena SQL statement (tables and views by their names)")
+    query.add_argument("--as", dest="role", default="analyst", help="analyst (default), admin or curation")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    query.add_argument("--list", action="store_true", help="name the tables and views the role can read")
+    query.add_argument("--lake", type=Path, default=Path("out/spapi_lake.duckdb"), help="the lake the demo left")
+    query.add_argument("--athena", action="store_true", help="run on AWS through the analysts' Athena workgroup")
+    query.add_argument("--prefix", default="spapi-lake", help="with --athena: the deployment's stack prefix")
     deploy = commands.add_parser("deploy", help="package and deploy the stacks to AWS (your credentials and region)")
     deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
     deploy.add_argument("--prefix", default="spapi-lake")
@@ -88,6 +98,50 @@ def _simulate(args: argparse.Namespace) -> int:
     return 1 if run.differences or run.leaked else 0
 
 
+def _query(args: argparse.Namespace) -> int:
+    import csv  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    from local.governed import QueryError, listing, offline_session  # noqa: PLC0415
+
+    if not args.list and not args.sql:
+        print("error: give an SQL statement, or --list", file=sys.stderr)
+        return 2
+    try:
+        if args.athena:
+            from deployment.athena import AthenaQueryError, deployed_workgroup, run  # noqa: PLC0415
+            from ingestion_lambdas import aws  # noqa: PLC0415
+
+            try:
+                workgroup, database = deployed_workgroup(aws.client("cloudformation"), args.prefix)
+                rows = run(aws.client("athena"), args.sql, workgroup, database)
+            except AthenaQueryError as err:
+                raise QueryError(str(err)) from None
+            names = list(rows[0]) if rows else []
+            values = [tuple(r.values()) for r in rows]
+        else:
+            session = offline_session(args.lake, args.role)
+            if args.list:
+                for kind, name, description in listing(session):
+                    print(f"{kind:5}  {name:28}  {description}")
+                return 0
+            relation = session.query(args.sql)
+            if args.format == "table":
+                print(relation)
+                return 0
+            names, values = [d[0] for d in relation.description], relation.fetchall()
+    except QueryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps([dict(zip(names, row, strict=True)) for row in values], default=str))
+    else:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(values)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -112,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
             return _curate_file(args)
         elif args.command == "simulate":
             return _simulate(args)
+        elif args.command == "query":
+            return _query(args)
         elif args.command == "deploy":
             from deployment.stacks import deploy  # noqa: PLC0415
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glue_jobs.curate_reports.report import ValidationSummary
-from lake_formation import insights
+from lake_formation import views
+from local.governed import grants_file, offline_session
 from local.pipeline import download_prefix, landed_manifests, publish_duckdb
-from local.query import athena, connect_lake
 from local.simulate import Simulation, report_day
 
 if TYPE_CHECKING:
@@ -93,16 +93,18 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
         say(f"   Data Docs (validation results as HTML): {docs}/<dataset>/index.html")
         with stage("query", timings):
             target, tables = publish_duckdb(stack, out_dir / "spapi_lake.duckdb")
-            con = connect_lake(stack.aws.endpoint, str(target))
+            session = offline_session(target, "analyst")  # as `spapi-lake query` reads it: the analyst's grants
             for table in tables:
-                count = con.sql(f'SELECT count(*) FROM "{table}"').fetchone()
+                count = session.query(f'SELECT count(*) FROM "{table}"').fetchone()
                 say(f"   {table}: {count[0] if count else 0} rows in {target}")
-            for insight in insights.load_all().values():  # Athena SQL, transpiled to DuckDB
-                if insight.tables <= set(tables):
-                    say(f"   {insight.title}:")
-                    for line in str(athena(con, insight.sql)).splitlines():
-                        say(f"     {line}")
-            con.close()
+            hidden = {table: columns for table, columns in session.hidden.items() if columns}
+            say(f"   the analyst role reads no PII: hidden {sum(map(len, hidden.values()))} columns of "
+                f"{', '.join(sorted(hidden))}")  # fmt: skip
+            for view in session.views:  # Athena SQL, transpiled to DuckDB
+                say(f"   {view}: {' '.join(views.load_all()[view].doc.description.split())}")
+                for line in str(session.query(f"SELECT * FROM {view} ORDER BY 1, 2 LIMIT 5")).splitlines():
+                    say(f"     {line}")
+            session.con.close()
     finally:
         simulation.__exit__(None, None, None)
     if differences:
@@ -116,13 +118,14 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
         "datasets": datasets,
         "outputs": {
             "duckdb": str(out_dir / "spapi_lake.duckdb"),
+            "grants": str(grants_file(out_dir / "spapi_lake.duckdb")),
             "curated": f"s3://{stack.resources.curated_bucket}/ (moto, gone after the demo)",
             "data_docs": str(out_dir / "data_docs"),
         },
     }
     say(
-        '\nOpen the curated tables:  .venv/bin/python -c "import duckdb; '
-        f"print(duckdb.connect('{out_dir / 'spapi_lake.duckdb'}').sql('SELECT * FROM merchant_listings LIMIT 5'))\""
+        f'\nQuery the lake as an analyst:  .venv/bin/spapi-lake query "SELECT * FROM daily_sales LIMIT 5"'
+        f"  (--list names the tables and views; the DuckDB file: {out_dir / 'spapi_lake.duckdb'})"
     )
     say(json.dumps(summary))
     return summary

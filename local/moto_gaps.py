@@ -1,7 +1,8 @@
 """The template resources moto's CloudFormation does not deploy usably, made by hand, each from its own template
 resource (its name and properties, resolved against the deployed stack).
 
-moto's CloudFormation skips some resource types with a warning (Secrets Manager, Glue, the SQS and S3 policies);
+moto's CloudFormation skips some resource types with a warning (Secrets Manager, Glue, Lake Formation, Athena, the SQS
+and S3 policies);
 drops some properties of a type it deploys (an S3 bucket's versioning, lifecycle rules and public access block);
 and deploys two types where moto's own APIs cannot use them: state machines go to a backend other than the one that
 executes ASL, and an SQS event source mapping is run by moto once per message, inside SendMessage, ignoring
@@ -23,6 +24,7 @@ from typing import Any
 from moto.cloudformation.models import cloudformation_backends
 from moto.cloudformation.parsing import clean_json, get_model_map
 
+from deployment.errors import StackFailedError
 from ingestion_lambdas import aws
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's defaults
@@ -78,6 +80,61 @@ def _glue_workflow(logical_id: str, props: dict[str, Any], made: Made) -> str:
 
 def _glue_trigger(logical_id: str, props: dict[str, Any], made: Made) -> str:
     aws.client("glue").create_trigger(**props)  # moto stores triggers; the offline runner fires what they name
+    return str(props["Name"])
+
+
+def _glue_table(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    aws.client("glue").create_table(DatabaseName=props["DatabaseName"], TableInput=props["TableInput"])
+    return f"{props['DatabaseName']}|{props['TableInput']['Name']}"
+
+
+def _lake_settings(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    """DataLakeSettings in the API's spelling; MutationType APPEND keeps the admins already there."""
+    lakeformation = aws.client("lakeformation")
+    settings = dict(lakeformation.get_data_lake_settings()["DataLakeSettings"])
+    admins = props.get("Admins", [])
+    if props.get("MutationType") == "APPEND":
+        admins = settings.get("DataLakeAdmins", []) + [a for a in admins if a not in settings.get("DataLakeAdmins", [])]
+    settings |= {"DataLakeAdmins": admins}
+    for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
+        if key in props:
+            settings[key] = props[key]
+    lakeformation.put_data_lake_settings(DataLakeSettings=settings)
+    return logical_id
+
+
+def _lake_location(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    kwargs = {key: props[key] for key in ("ResourceArn", "RoleArn", "UseServiceLinkedRole") if key in props}
+    aws.client("lakeformation").register_resource(**kwargs)
+    return str(props["ResourceArn"])
+
+
+def _lf_tag(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    aws.client("lakeformation").create_lf_tag(TagKey=props["TagKey"], TagValues=props["TagValues"])
+    return str(props["TagKey"])
+
+
+def _lf_tag_association(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    failures = aws.client("lakeformation").add_lf_tags_to_resource(Resource=props["Resource"], LFTags=props["LFTags"])
+    if failures.get("Failures"):
+        raise StackFailedError(f"{logical_id}: {failures['Failures']}")  # CloudFormation fails the same way
+    return logical_id
+
+
+def _lf_grant(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    aws.client("lakeformation").grant_permissions(
+        Principal=props["Principal"], Resource=props["Resource"], Permissions=props["Permissions"],
+        PermissionsWithGrantOption=props.get("PermissionsWithGrantOption", []),
+    )  # fmt: skip
+    return logical_id
+
+
+def _athena_workgroup(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    configuration = dict(props.get("WorkGroupConfiguration", {}))
+    configuration.pop("EngineVersion", None)  # moto's Athena keeps no engine version
+    aws.client("athena").create_work_group(
+        Name=props["Name"], Description=props.get("Description", ""), Configuration=configuration
+    )
     return str(props["Name"])
 
 
@@ -137,6 +194,8 @@ def _lifecycle_rule(rule: dict[str, Any]) -> dict[str, Any]:
     if "Transitions" in rule:
         api["Transitions"] = [{"Days": t["TransitionInDays"], "StorageClass": t["StorageClass"]}
                               for t in rule["Transitions"]]  # fmt: skip
+    if "ExpirationInDays" in rule:
+        api["Expiration"] = {"Days": rule["ExpirationInDays"]}
     for key in ("NoncurrentVersionExpiration", "AbortIncompleteMultipartUpload"):
         if key in rule:
             api[key] = rule[key]
@@ -153,6 +212,13 @@ HANDMADE: dict[str, Maker] = {
     "AWS::S3::BucketPolicy": _bucket_policy,
     "AWS::StepFunctions::StateMachine": _state_machine,
     "AWS::Lambda::EventSourceMapping": _event_source_mapping,
+    "AWS::Glue::Table": _glue_table,
+    "AWS::LakeFormation::DataLakeSettings": _lake_settings,
+    "AWS::LakeFormation::Resource": _lake_location,
+    "AWS::LakeFormation::Tag": _lf_tag,
+    "AWS::LakeFormation::TagAssociation": _lf_tag_association,
+    "AWS::LakeFormation::PrincipalPermissions": _lf_grant,
+    "AWS::Athena::WorkGroup": _athena_workgroup,
 }
 # Types moto deploys in part: the resource stays moto's, and the properties it drops are applied by hand.
 HANDMADE_PROPERTIES: dict[str, Maker] = {"AWS::S3::Bucket": _bucket_settings}

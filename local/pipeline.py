@@ -14,6 +14,7 @@ from glue_jobs.curate_reports.report import RunReport
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
 from lake_formation.raw_zone import ManifestEntry, RawZone
+from local.governed import LakeGrants, grants_file
 from local.moto_runtime import JOB_RUN_ERRORS
 from local.query import catalog_views, connect_lake, export_tables
 
@@ -167,12 +168,16 @@ def curation_workflow() -> list[list[str]]:
 
 
 def publish_duckdb(stack: LocalStack, target: Path) -> tuple[Path, list[str]]:
-    """Query the curated zone through the catalog and leave a DuckDB file holding its tables."""
+    """Query the curated zone through the catalog and leave a DuckDB file holding its tables, and beside it the
+    Lake Formation grants (`spapi-lake query` applies them to the file once the offline world is gone)."""
     assert stack.resources is not None  # noqa: S101
     con = connect_lake(stack.aws.endpoint)
     tables = catalog_views(con, aws.client("glue"), stack.resources.database)
     export_tables(con, stack.resources.database, tables, target)
     con.close()
+    grants = LakeGrants.read(aws.client("lakeformation"), aws.client("glue"), stack.resources.database,
+                             stack.resources.outputs)  # fmt: skip
+    grants_file(target).write_text(grants.to_json(), encoding="utf-8")
     return target, tables
 
 

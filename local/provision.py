@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deployment.artifacts import upload_artifacts
-from deployment.stacks import deploy_stack, outputs, stack_name, stack_parameters
+from deployment.stacks import deploy_stack, outputs, stack_name, stack_parameters, template_argument
 from deployment.templates import STACKS, load, packaged_template
 from ingestion_lambdas import aws
 from local.moto_gaps import EventSource, Made, make_skipped
@@ -156,7 +156,8 @@ def provision(sandbox: RunningSandbox) -> Deployment:
     for stack in STACKS:
         name = stack_name(PREFIX, stack.part)
         template = packaged_template(stack.template)
-        described = deploy_stack(cfn, name, json.dumps(template), offline_parameters(sandbox, stack.part))
+        body = template_argument(json.dumps(template), name, s3, ARTIFACTS_BUCKET)
+        described = deploy_stack(cfn, name, body, offline_parameters(sandbox, stack.part))
         make_skipped(name, template, made)
         deployment.outputs |= outputs(described)
         deployment.templates[stack.part] = template

@@ -34,20 +34,46 @@ def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.Du
     return con
 
 
+def duckdb_type(glue_type: str) -> str:
+    return glue_type.upper() if glue_type.startswith("decimal") else DUCKDB_TYPES.get(glue_type, "VARCHAR")
+
+
+def parquet_source(table: dict[str, Any]) -> str:
+    """The DuckDB relation reading a Glue table's Parquet files, with its partition key types."""
+    location = table["StorageDescriptor"]["Location"].rstrip("/")
+    hive_types = ", ".join(f"'{k['Name']}': '{duckdb_type(k['Type'])}'" for k in table.get("PartitionKeys", []))
+    return f"read_parquet('{location}/**/*.parquet', hive_partitioning = true, hive_types = {{{hive_types}}})"
+
+
+def empty_source(table: dict[str, Any]) -> str:
+    """A table with no data yet: its columns, typed, and no rows (as Athena answers a table with no partitions)."""
+    columns = table["StorageDescriptor"]["Columns"] + table.get("PartitionKeys", [])
+    return (
+        "(SELECT "
+        + ", ".join(f'CAST(NULL AS {duckdb_type(c["Type"])}) AS "{c["Name"]}"' for c in columns)
+        + " WHERE false)"
+    )
+
+
+def has_data(glue: Any, database: str, table: str) -> bool:
+    return bool(glue.get_partitions(DatabaseName=database, TableName=table, MaxResults=1)["Partitions"])
+
+
+def catalog_tables(glue: Any, database: str) -> list[dict[str, Any]]:
+    return [t for page in glue.get_paginator("get_tables").paginate(DatabaseName=database) for t in page["TableList"]]
+
+
 def catalog_views(con: duckdb.DuckDBPyConnection, glue: Any, database: str) -> list[str]:
-    """Create one view per Glue table of `database`, reading its location with its partition key types."""
+    """Create one view per Glue table of `database` that holds data (a partition at least), reading its location
+    with its partition key types; returns their names. Every column: the pipeline's own reader (the simulation's
+    checks, the exported DuckDB file); analysts read through `LakeGrants.open` instead."""
     con.sql(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
     names = []
-    for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
-        for table in page["TableList"]:
-            location = table["StorageDescriptor"]["Location"].rstrip("/")
-            hive_types = ", ".join(
-                f"'{k['Name']}': '{DUCKDB_TYPES.get(k['Type'], 'VARCHAR')}'" for k in table.get("PartitionKeys", [])
-            )
-            con.sql(f"""CREATE OR REPLACE VIEW "{database}"."{table["Name"]}" AS
-                        SELECT * FROM read_parquet('{location}/**/*.parquet', hive_partitioning = true,
-                                                   hive_types = {{{hive_types}}})""")
-            names.append(table["Name"])
+    for table in catalog_tables(glue, database):
+        if table.get("TableType") == "VIRTUAL_VIEW" or not has_data(glue, database, table["Name"]):
+            continue
+        con.sql(f'CREATE OR REPLACE VIEW "{database}"."{table["Name"]}" AS SELECT * FROM {parquet_source(table)}')
+        names.append(table["Name"])
     return names
 
 

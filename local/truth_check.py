@@ -21,8 +21,9 @@ import duckdb
 
 from glue_jobs.curate_reports.job import window_owners
 from ingestion_lambdas import aws
-from lake_formation import registry
+from lake_formation import registry, views
 from lake_formation.raw_zone import ManifestEntry, RawZone
+from local.governed import LakeGrants, s3_source
 from local.query import catalog_views, connect_lake
 from sandbox import truth
 from sandbox.state import Sandbox
@@ -99,6 +100,28 @@ def check_day(stack: LocalStack, day: date) -> list[TruthCheck]:
         for name, check in CHECKS.items()
         if name in tables or name not in registry.load_all()  # a table not curated yet is reported by its check
     ]
+    checks += _check_views(stack, context, tables)
+    con.close()
+    return checks
+
+
+def _check_views(stack: LocalStack, context: Context, tables: set[str]) -> list[TruthCheck]:
+    """The insight views whose tables hold data, as the analyst queries them (Lake Formation's grants applied)."""
+    from local.view_checks import VIEW_CHECKS  # noqa: PLC0415 - it builds on this module's Context
+
+    assert stack.resources is not None  # noqa: S101
+    grants = LakeGrants.read(aws.client("lakeformation"), aws.client("glue"), stack.resources.database,
+                             stack.resources.outputs)  # fmt: skip
+    con = connect_lake(stack.aws.endpoint)
+    session = grants.open(con, "analyst", s3_source)
+    all_views = views.load_all()
+    checks = []
+    for name, check in VIEW_CHECKS.items():
+        needs = all_views[name].tables
+        if (needs - set(all_views)) <= tables and name in session.views:
+            checks.append(check(context, session))
+        elif (needs - set(all_views)) <= tables:
+            checks.append(TruthCheck(f"view {name}", differences=[f"refused: {session.refused_views.get(name)}"]))
     con.close()
     return checks
 

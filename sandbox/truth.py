@@ -100,6 +100,7 @@ class SettlementTruth(TypedDict):
     lines: int  # amount lines (the report has one summary row more)
     orders_total: Decimal
     refunds_total: Decimal
+    fees_total: Decimal  # the ItemFees amounts (commissions, FBA fees; a refunded commission positive)
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,22 @@ def settlements(
                 "lines": len(settlement.lines),
                 "orders_total": kinds["Order"],
                 "refunds_total": kinds["Refund"],
+                "fees_total": sum((x.amount for x in settlement.lines if x.amount_type == "ItemFees"), Decimal(0)),
             }
         )
     return result
+
+
+def settled_refunds(
+    box: Sandbox, account_id: str, marketplace_id: str, now: datetime | None = None
+) -> dict[tuple[str, date], Decimal]:
+    """The refunded item prices (principal and tax, negative) per ASIN and UTC posting day, in the settlements
+    closed by now."""
+    moment = _now(box, now)
+    refunds: dict[tuple[str, date], Decimal] = {}
+    for period in box.reports.settlement_periods(moment):
+        for item in box.world.commerce.settlement(account_id, marketplace_id, period, moment).lines:
+            if item.transaction_type == "Refund" and item.amount_type == "ItemPrice":
+                key = (item.line.listing.asin, item.posted_at.astimezone(UTC).date())
+                refunds[key] = refunds.get(key, Decimal(0)) + item.amount
+    return refunds

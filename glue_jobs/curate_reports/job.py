@@ -54,7 +54,7 @@ from glue_jobs.errors import RowAccountingError, UnreadableObjectError
 from lake_formation import registry
 from lake_formation.errors import MissingRawObjectError
 from lake_formation.raw_zone import RawZone
-from lake_formation.render import ROW_COUNT, RunContext
+from lake_formation.render import ROW_COUNT, RunContext, curated_location
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -78,7 +78,7 @@ class JobConfig:
     run_id: str
 
     def curated_location(self, table: str) -> str:
-        return f"s3://{self.curated_bucket}/{table}/"
+        return curated_location(self.curated_bucket, table)
 
     def quarantine_location(self, table: str) -> str:
         return f"s3://{self.curated_bucket}/quarantine/{table}/"

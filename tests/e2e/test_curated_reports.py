@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from deployment.templates import load
 from ingestion_lambdas import aws
 from lake_formation import registry
+from local.governed import AccessDeniedError, LakeGrants, s3_source
 from local.pipeline import ingest, landed_manifests, run_curation, run_state_machine
 from local.query import catalog_views, connect_lake
 
@@ -122,3 +124,64 @@ def test_catalog_and_listings_items_cover_every_listed_sku(curated):
         con.sql("SELECT count(DISTINCT asin) FROM spapi_lake.catalog_items WHERE item_name IS NOT NULL").fetchone()[0]
         > 0
     )
+
+
+PERSONAL = ("buyer_name", "buyer_email", "buyer_phone_number", "ship_address_1", "recipient_name", "bill_address_1")
+
+
+def governed(stack, role):
+    grants = LakeGrants.read(aws.client("lakeformation"), aws.client("glue"), stack.resources.database,
+                             stack.resources.outputs)  # fmt: skip
+    return grants.open(connect_lake(stack.aws.endpoint), role, s3_source)
+
+
+def test_an_analyst_reads_shipments_without_a_buyers_name_address_or_email_and_an_admin_with(stack, curated):
+    analyst, admin = governed(stack, "analyst"), governed(stack, "admin")
+    analyst_columns = [d[0] for d in analyst.query("SELECT * FROM fulfilled_shipments").description]
+    admin_columns = [d[0] for d in admin.query("SELECT * FROM fulfilled_shipments").description]
+    assert set(PERSONAL) <= set(admin_columns)
+    assert not set(PERSONAL) & set(analyst_columns)
+    assert {"amazon_order_id", "sku", "quantity_shipped"} <= set(analyst_columns)
+    rows = analyst.query("SELECT count(*) FROM fulfilled_shipments").fetchone()[0]
+    assert rows == admin.query("SELECT count(*) FROM fulfilled_shipments").fetchone()[0] > 0
+    names = admin.query("SELECT count(buyer_name) FROM fulfilled_shipments").fetchone()[0]
+    assert names > 0  # the admin's rows carry the buyers' names
+    with pytest.raises(
+        AccessDeniedError, match=r"analyst has no SELECT on spapi_lake\.fulfilled_shipments\.buyer_name"
+    ):
+        analyst.query("SELECT amazon_order_id, buyer_name FROM fulfilled_shipments")
+    with pytest.raises(AccessDeniedError, match="pii=true"):
+        analyst.query("SELECT ship_postal_code FROM orders")
+
+
+def grant_shape(resource: dict, permissions: list[str]) -> tuple:
+    """A grant without its account-specific names: the kind of resource, its tag expression, the permissions."""
+    if "LFTagPolicy" in resource:
+        policy = resource["LFTagPolicy"]
+        terms = tuple((t["TagKey"], tuple(t["TagValues"])) for t in policy["Expression"])
+        return ("LFTagPolicy", policy["ResourceType"], terms, tuple(sorted(permissions)))
+    return (next(iter(resource)), tuple(sorted(permissions)))
+
+
+def test_the_grants_enforced_are_the_ones_the_governance_template_declares(stack, curated):
+    declared = sorted(
+        grant_shape(r["Properties"]["Resource"], r["Properties"]["Permissions"])
+        for r in load("governance.yaml")["Resources"].values()
+        if r["Type"] == "AWS::LakeFormation::PrincipalPermissions"
+    )
+    granted = aws.client("lakeformation").list_permissions()["PrincipalResourcePermissions"]
+    assert sorted(grant_shape(p["Resource"], p["Permissions"]) for p in granted) == declared
+    analyst = stack.resources.outputs["AnalystRoleArn"]
+    assert [
+        grant_shape(p["Resource"], p["Permissions"])
+        for p in granted
+        if p["Principal"]["DataLakePrincipalIdentifier"] == analyst and "SELECT" in p["Permissions"]
+    ] == [("LFTagPolicy", "TABLE", (("layer", ("curated",)), ("pii", ("false",))), ("DESCRIBE", "SELECT"))]
+    # Every PII column of the registry is tagged pii=true in the catalog, and nothing else is.
+    lakeformation, database = aws.client("lakeformation"), stack.resources.database
+    for name, dataset in registry.load_all().items():
+        columns = [c.name for c in dataset.columns]
+        tagged = lakeformation.get_resource_lf_tags(
+            Resource={"TableWithColumns": {"DatabaseName": database, "Name": name, "ColumnNames": columns}}
+        ).get("LFTagsOnColumns", [])
+        assert {c["Name"] for c in tagged} == {c.name for c in dataset.columns if c.pii}, name

@@ -15,9 +15,10 @@ from sandbox.world import World
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(2700)  # three simulated days
-def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
     # WHEN the demo runs in a fresh working directory
+    tmp_path = tmp_path_factory.mktemp("demo")
     result = subprocess.run(
         [sys.executable, "-m", "local.cli", "demo"],
         cwd=tmp_path,
@@ -27,6 +28,20 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
         check=False,
         env=_env(),
     )
+    return result, tmp_path
+
+
+def query(demo, *arguments: str) -> subprocess.CompletedProcess:
+    _, tmp_path = demo
+    return subprocess.run(
+        [sys.executable, "-m", "local.cli", "query", *arguments], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=False, env=_env(),
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(2700)  # three simulated days
+def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(demo):
+    result, tmp_path = demo
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     # THEN the curated count equals what the sandbox's world generated for every demo account and marketplace
@@ -46,6 +61,30 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(tmp_path):
     con = duckdb.connect(str(tmp_path / summary["outputs"]["duckdb"]), read_only=True)
     assert con.sql("SELECT count(*) FROM merchant_listings").fetchone()[0] == DEMO_DAYS * generated
     assert con.sql("SELECT count(DISTINCT snapshot_date) FROM merchant_listings").fetchone()[0] == DEMO_DAYS
+    assert "the analyst role reads no PII" in result.stdout
+
+
+@pytest.mark.timeout(600)
+def test_the_query_command_answers_as_the_analyst_and_refuses_pii(demo):
+    assert demo[0].returncode == 0, demo[0].stderr[-3000:]
+    listed = query(demo, "--list")
+    assert listed.returncode == 0, listed.stderr
+    assert {"view   daily_sales", "view   payouts", "table  fulfilled_shipments"} <= {
+        line[:26].rstrip() for line in listed.stdout.splitlines()}  # fmt: skip
+    # the analyst's SELECT * has no buyer column; naming one is refused with the grant it lacks
+    rows = json.loads(query(demo, "--format", "json", "SELECT * FROM fulfilled_shipments LIMIT 3").stdout)
+    assert rows and not {"buyer_name", "buyer_email", "ship_address_1"} & set(rows[0])
+    refused = query(demo, "SELECT buyer_name FROM fulfilled_shipments")
+    assert refused.returncode == 1
+    assert "analyst has no SELECT on spapi_lake.fulfilled_shipments.buyer_name" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    admin = query(demo, "--as", "admin", "--format", "csv", "SELECT buyer_name FROM fulfilled_shipments LIMIT 2")
+    assert admin.returncode == 0 and admin.stdout.splitlines()[0] == "buyer_name"
+    # a view answers in Athena SQL (date_add is Athena's, not DuckDB's)
+    recent = "SELECT sum(units_ordered) AS units FROM daily_sales WHERE day > date_add('day', -30, current_date)"
+    assert json.loads(query(demo, "--format", "json", recent).stdout)[0]["units"] > 0
+    broken = query(demo, "SELEC nothing")
+    assert broken.returncode == 1 and broken.stderr.startswith("error: ") and "Traceback" not in broken.stderr
 
 
 def _env() -> dict[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from lake_formation import registry
+from lake_formation import registry, views
 
 DAYS = int(os.environ.get("SIMULATION_DAYS", "2"))  # the acceptance run, 7 days each: make acceptance
 START = "2026-11-30"  # the runs cross a month's end: November's windows complete, December's start
@@ -92,6 +92,8 @@ def test_every_day_every_checked_dataset_equals_the_ground_truth(runs, kind):
         assert day["ledger"]["pending"] == 0
         assert {"orders", "order_updates", "units_per_asin", "sales_and_traffic_by_date", "settlements",
                 "fba_inventory", "vendor_sales"} <= set(day["checks"])  # fmt: skip
+        # every insight view, as the analyst queries it, against the ground truth
+        assert {f"view {name}" for name in views.load_all()} <= set(day["checks"])
         assert all(c["rows"] > 0 for c in day["checks"].values()), day["checks"]
     assert run["returncode"] == 0
 
