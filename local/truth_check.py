@@ -240,8 +240,20 @@ def check_sales_and_traffic(ctx: Context) -> TruthCheck:
     fields = {"units_ordered": ("salesByDate", "unitsOrdered"), "sessions": ("trafficByDate", "sessions"),
               "page_views": ("trafficByDate", "pageViews"),
               "ordered_product_sales": ("salesByDate", "orderedProductSales")}  # fmt: skip
-    accounts = {m: a for a, m in ctx.sellers}
     lake = {(r["marketplace_id"], str(r["date"])): r for r in ctx.rows("SELECT * FROM sales_and_traffic_by_date")}
+    return compare_days(ctx, result, owners, lake, fields)
+
+
+def compare_days(
+    ctx: Context,
+    result: TruthCheck,
+    owners: dict[tuple[str, str], datetime],
+    lake: dict[tuple[str, str], dict[str, Any]],
+    fields: dict[str, tuple[str, str]],
+) -> TruthCheck:
+    """Each owned complete day's lake row (by marketplace and yyyy-mm-dd) against Amazon's sales and traffic
+    by-date record at the owning report's moment: `fields` maps a column to the record's (group, name)."""
+    accounts = {m: a for a, m in ctx.sellers}
     for (market, day_text), moment in sorted(owners.items()):
         if market not in accounts or date.fromisoformat(day_text) >= ctx.today:
             continue

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from local.truth_check import Context, TruthCheck, _latest_as_of, _money
+from local.truth_check import Context, TruthCheck, _latest_as_of, _money, compare_days
 from sandbox import truth
 from sandbox.truth import OrderLineTruth
 
@@ -110,22 +110,7 @@ def check_conversion(ctx: Context, session: Session) -> TruthCheck:
               "unit_session_percentage": ("trafficByDate", "unitSessionPercentage"),
               "buy_box_percentage": ("trafficByDate", "buyBoxPercentage")}  # fmt: skip
     lake = {(r["marketplace_id"], str(r["day"])): r for r in _rows(session, "SELECT * FROM conversion")}
-    accounts = {m: a for a, m in ctx.sellers}
-    for (market, day_text), moment in sorted(owners.items()):
-        if market not in accounts or date.fromisoformat(day_text) >= ctx.today:
-            continue
-        record = truth.sales_and_traffic_by_date(ctx.box, accounts[market], market, date.fromisoformat(day_text),
-                                                 moment)  # fmt: skip
-        row = lake.get((market, day_text))
-        if record is None or row is None:
-            if (record is None) != (row is None):
-                result.differ(f"{market} {day_text}: the view {'has' if row else 'lacks'} the day, Amazon the opposite")
-            continue
-        result.rows += 1
-        for column, (group, name) in fields.items():
-            if _money(row[column]) != _money(record[group][name]):
-                result.differ(f"{market} {day_text} {column}: {row[column]} != {record[group][name]}")
-    return result
+    return compare_days(ctx, result, owners, lake, fields)
 
 
 def _fba_stock(ctx: Context, account: str, market: str, moment: datetime) -> dict[str, dict[str, int]]:
@@ -226,10 +211,55 @@ def check_product_movers(ctx: Context, session: Session) -> TruthCheck:
     return result
 
 
+def check_search_term_share(ctx: Context, session: Session) -> TruthCheck:
+    """Each week's search terms with their rank, clicked ASINs and the seller's click and conversion shares, against
+    Amazon's brand analytics for the seller's listings."""
+    result = TruthCheck("view search_term_share")
+    view = _rows(session, "SELECT * FROM search_term_share")
+    for account, market in ctx.sellers:
+        terms = truth.brand_search_terms(ctx.box, account, market)
+        ours = {listing.asin for listing in ctx.box.world.listings(account, market)}
+        for week in sorted({r["week_start"] for r in view if r["marketplace_id"] == market}):
+            rows = {r["search_term"]: r for r in view if r["marketplace_id"] == market and r["week_start"] == week}
+            for term in sorted(set(terms) | set(rows)):
+                row, expected = rows.get(term), terms.get(term)
+                if row is None or expected is None:
+                    result.differ(f"{market} {week} {term!r}: {'missing' if row is None else 'not a search term'}")
+                    continue
+                result.rows += 1
+                mine = [shares for asin, shares in expected["asins"].items() if asin in ours]
+                wanted = (expected["rank"], len(expected["asins"]), len(mine), round(sum(c for c, _ in mine), 4),
+                          round(sum(v for _, v in mine), 4))  # fmt: skip
+                found = (row["search_frequency_rank"], row["clicked_asins"], row["our_asins"],
+                         round(row["our_click_share"], 4), round(row["our_conversion_share"], 4))  # fmt: skip
+                if found != wanted:
+                    result.differ(f"{market} {week} {term!r}: {found} != {wanted}")
+    return result
+
+
+def check_listing_issues(ctx: Context, session: Session) -> TruthCheck:
+    """The newest snapshot's listings with an issue, and its severity, are the fetched SKUs Amazon reports one on."""
+    result = TruthCheck("view listing_issues")
+    view = {(r["marketplace_id"], r["sku"]): r for r in _rows(session, "SELECT * FROM listing_issues")}
+    fetched = _rows(session, """SELECT marketplace_id, sku FROM listings_items i
+                                WHERE snapshot_date = (SELECT max(snapshot_date) FROM listings_items
+                                                       WHERE marketplace_id = i.marketplace_id)""")  # fmt: skip
+    for account, market in ctx.sellers:
+        severities = truth.listing_issue_severities(ctx.box, account, market)
+        for sku in sorted(r["sku"] for r in fetched if r["marketplace_id"] == market):
+            result.rows += 1
+            row, expected = view.get((market, sku)), severities.get(sku)
+            if (row["issue_severity"] if row else None) != expected:
+                result.differ(f"{market} {sku}: {row['issue_severity'] if row else 'no issue'} != {expected}")
+    return result
+
+
 VIEW_CHECKS: dict[str, Callable[[Context, Session], TruthCheck]] = {
     "daily_sales": check_daily_sales,
     "conversion": check_conversion,
     "inventory_health": check_inventory_health,
     "payouts": check_payouts,
     "product_movers": check_product_movers,
+    "search_term_share": check_search_term_share,
+    "listing_issues": check_listing_issues,
 }

@@ -440,9 +440,9 @@ def render_brand_analytics_search_terms(world: World, request: ReportRequest) ->
     days = report_days(request)
     listings = world.listings(request.account_id, request.marketplace_id)
     rows = []
-    for rank, (term, department, asins) in enumerate(_search_terms(world, listings), start=1):
-        shares = (0.31, 0.18, 0.09)
+    for rank, (term, department, asins) in enumerate(search_terms(world, listings), start=1):
         for click_rank, asin in enumerate(asins, start=1):
+            click, conversion = search_term_shares(click_rank)
             rows.append(
                 {
                     "departmentName": department,
@@ -450,8 +450,8 @@ def render_brand_analytics_search_terms(world: World, request: ReportRequest) ->
                     "searchFrequencyRank": rank,
                     "clickedAsin": asin,
                     "clickShareRank": click_rank,
-                    "clickShare": shares[click_rank - 1],
-                    "conversionShare": round(shares[click_rank - 1] * 0.8, 4),
+                    "clickShare": click,
+                    "conversionShare": conversion,
                 }
             )
     return _json_report(
@@ -462,7 +462,14 @@ def render_brand_analytics_search_terms(world: World, request: ReportRequest) ->
     )
 
 
-def _search_terms(world: World, listings: list[Listing]) -> list[tuple[str, str, list[str]]]:
+def search_term_shares(click_rank: int) -> tuple[float, float]:
+    """The click share and conversion share of the ASIN clicked most at a rank (1-3) of a search term."""
+    click = (0.31, 0.18, 0.09)[click_rank - 1]
+    return click, round(click * 0.8, 4)
+
+
+def search_terms(world: World, listings: list[Listing]) -> list[tuple[str, str, list[str]]]:
+    """(search term, department, the three most clicked ASINs) in search-frequency order, for a seller's listings."""
     by_name: dict[str, list[str]] = defaultdict(list)
     for listing in listings:
         product = world.products_by_asin[listing.asin]

@@ -15,9 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from sandbox.catalog import listing_issues
 from sandbox.commerce import midnight, vendor_available, vendor_products
 from sandbox.json_reports import (
     sales_and_traffic,
+    search_term_shares,
+    search_terms,
     vendor_facts,
     vendor_inventory_figures,
     vendor_sales_figures,
@@ -356,3 +359,21 @@ def settled_refunds(
                 key = (item.line.listing.asin, item.posted_at.astimezone(UTC).date())
                 refunds[key] = refunds.get(key, Decimal(0)) + item.amount
     return refunds
+
+
+def brand_search_terms(box: Sandbox, account_id: str, marketplace_id: str) -> dict[str, dict[str, Any]]:
+    """Per search term of the brand analytics report: its frequency rank and the (click, conversion) shares of each
+    of its most clicked ASINs."""
+    listings = box.world.listings(account_id, marketplace_id)
+    result: dict[str, dict[str, Any]] = {}
+    for rank, (term, _, asins) in enumerate(search_terms(box.world, listings), start=1):
+        result[term] = {"rank": rank, "asins": {a: search_term_shares(n) for n, a in enumerate(asins, start=1)}}
+    return result
+
+
+def listing_issue_severities(box: Sandbox, account_id: str, marketplace_id: str) -> dict[str, str | None]:
+    """Per SKU, the severity of the first issue Amazon reports on the listing now (None: no issue)."""
+    return {
+        listing.seller_sku: next((issue["severity"] for issue in listing_issues(listing)), None)
+        for listing in box.world.listings(account_id, marketplace_id)
+    }
