@@ -9,7 +9,6 @@ from pathlib import Path
 
 from local.prerequisites import PrerequisiteError
 from sandbox.faults import FAULTS, Faults, FaultSpecError
-from sandbox.server import PortInUseError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -142,44 +141,55 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox.app import SandboxConfig  # noqa: PLC0415 - the sandbox's imports only for its command
+    from sandbox.server import PortInUseError, serve_forever  # noqa: PLC0415
+
+    config = SandboxConfig(
+        seed=args.seed,
+        scale=args.scale,
+        time_scale=args.time_scale,
+        token_lifetime_s=args.token_lifetime,
+        rate_limits=not args.no_rate_limits,
+        faults=Faults.parse(args.faults, args.seed),
+    )
+    try:
+        serve_forever(config, args.host, args.port)
+    except PortInUseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from local.demo import run_demo  # noqa: PLC0415 - heavy imports only for the command that needs them
+
+    run_demo()
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from deployment.stacks import deploy  # noqa: PLC0415
+
+    for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts).items():
+        print(f"{key}: {value}")
+    return 0
+
+
+COMMANDS = {"demo": _demo, "sandbox": _sandbox, "curate-file": _curate_file, "simulate": _simulate, "query": _query,
+            "deploy": _deploy}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "demo":
-            from local.demo import run_demo  # noqa: PLC0415 - heavy imports only for the command that needs them
-
-            run_demo()
-        elif args.command == "sandbox":
-            from sandbox.app import SandboxConfig  # noqa: PLC0415
-            from sandbox.server import serve_forever  # noqa: PLC0415
-
-            config = SandboxConfig(
-                seed=args.seed,
-                scale=args.scale,
-                time_scale=args.time_scale,
-                token_lifetime_s=args.token_lifetime,
-                rate_limits=not args.no_rate_limits,
-                faults=Faults.parse(args.faults, args.seed),
-            )
-            serve_forever(config, args.host, args.port)
-        elif args.command == "curate-file":
-            return _curate_file(args)
-        elif args.command == "simulate":
-            return _simulate(args)
-        elif args.command == "query":
-            return _query(args)
-        elif args.command == "deploy":
-            from deployment.stacks import deploy  # noqa: PLC0415
-
-            for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts).items():
-                print(f"{key}: {value}")
-    except (PortInUseError, PrerequisiteError, FaultSpecError) as err:
+        return COMMANDS[args.command](args)
+    except (PrerequisiteError, FaultSpecError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (RuntimeError, TimeoutError) as err:  # a demo or simulated day that failed: its reason, not a traceback
         print(f"failed: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":
