@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from deployment.errors import DeploymentError
 from lake_formation import views
+from lake_formation.access import IAM_ALLOWED_PRINCIPALS
 
 POLL_SECONDS = 1.0
 
@@ -20,6 +22,13 @@ class AthenaQueryError(DeploymentError):
 
 def run(athena: Any, sql: str, workgroup: str, database: str, timeout_s: float = 300) -> list[dict[str, str]]:
     """Run one statement in the workgroup (its enforced result location and encryption) and return its rows."""
+    try:
+        return _run(athena, sql, workgroup, database, timeout_s)
+    except (ClientError, BotoCoreError) as err:
+        raise AthenaQueryError(str(err)) from None
+
+
+def _run(athena: Any, sql: str, workgroup: str, database: str, timeout_s: float) -> list[dict[str, str]]:
     execution = athena.start_query_execution(
         QueryString=sql, WorkGroup=workgroup, QueryExecutionContext={"Database": database}
     )["QueryExecutionId"]
@@ -46,8 +55,8 @@ def run(athena: Any, sql: str, workgroup: str, database: str, timeout_s: float =
     return rows
 
 
-def deployed_workgroup(cfn: Any, prefix: str) -> tuple[str, str]:
-    """The analysts' workgroup and the catalog database, from the deployed stacks' outputs.
+def deployed_outputs(cfn: Any, prefix: str) -> dict[str, str]:
+    """The storage and governance stacks' outputs (the workgroup, the database, the roles' ARNs).
 
     Raises:
         AthenaQueryError: the stacks are not deployed (in this account and region).
@@ -58,26 +67,43 @@ def deployed_workgroup(cfn: Any, prefix: str) -> tuple[str, str]:
     for part in ("storage", "governance"):
         try:
             found |= outputs(cfn.describe_stacks(StackName=stack_name(prefix, part))["Stacks"][0])
-        except ClientError as err:
+        except (ClientError, BotoCoreError) as err:
             raise AthenaQueryError(f"stack {stack_name(prefix, part)}: {err}") from None
-    return found["AthenaWorkgroup"], found["CatalogDatabaseName"]
+    return found
+
+
+def role_session(sts: Any, role_arn: str) -> boto3.Session:
+    """A session as one of the lake's roles (Athena applies that role's Lake Formation grants).
+
+    Raises:
+        AthenaQueryError: the role cannot be assumed by the caller.
+    """
+    try:
+        credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="spapi-lake")["Credentials"]
+    except (ClientError, BotoCoreError) as err:
+        raise AthenaQueryError(f"cannot act as {role_arn}: {err}") from None
+    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                         aws_secret_access_key=credentials["SecretAccessKey"],
+                         aws_session_token=credentials["SessionToken"])  # fmt: skip
 
 
 def create_views(athena: Any, workgroup: str, database: str) -> list[str]:
     """CREATE OR REPLACE VIEW for every insight view, views read by others first."""
-    for view in views.in_dependency_order():
+    ordered = views.in_dependency_order()
+    for view in ordered:
         run(athena, view.create_statement(database), workgroup, database)
-    return [view.name for view in views.in_dependency_order()]
+    return [view.name for view in ordered]
 
 
 def revoke_iam_allowed_principals(lakeformation: Any, database: str) -> None:
-    """The storage stack's database was created before the governance stack's settings: Lake Formation gave it
-    the IAMAllowedPrincipals default (IAM alone decides), which would make every grant moot. Revoked here."""
-    try:
-        lakeformation.revoke_permissions(
-            Principal={"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"},
-            Resource={"Database": {"Name": database}},
-            Permissions=["ALL"],
-        )
-    except lakeformation.exceptions.InvalidInputException:
-        pass  # not granted (a database created after the settings, or revoked already)
+    """A database created before the governance stack's settings got Lake Formation's IAMAllowedPrincipals default
+    (IAM alone decides), and so did every table created in it since: that would make every grant moot. Revoked on
+    the database and on all its tables."""
+    for resource in ({"Database": {"Name": database}}, {"Table": {"DatabaseName": database, "TableWildcard": {}}}):
+        try:
+            lakeformation.revoke_permissions(
+                Principal={"DataLakePrincipalIdentifier": IAM_ALLOWED_PRINCIPALS}, Resource=resource,
+                Permissions=["ALL"],
+            )  # fmt: skip
+        except lakeformation.exceptions.InvalidInputException:
+            pass  # not granted (made after the settings, or revoked already)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError, WaiterError
 
 from deployment.artifacts import artifact_keys, upload_artifacts
-from deployment.athena import create_views, revoke_iam_allowed_principals
+from deployment.athena import create_views, revoke_iam_allowed_principals, role_session
 from deployment.errors import StackFailedError
 from deployment.templates import REPORT_PLAN, STACKS, TEMPLATES
 from ingestion_lambdas import aws
@@ -40,8 +40,10 @@ def stack_parameters(
                       "ReportPlanJson": REPORT_PLAN.read_text(encoding="utf-8")},
         "curation": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["glue_script"],
                      "PackageKey": keys["glue_package"]},
-        "governance": {"Prefix": prefix, "DeployerArn": deployer_arn(aws.client("sts"))},
+        "governance": {"Prefix": prefix},
     }[part]  # fmt: skip
+    if part == "governance" and "DeployerArn" not in overrides:
+        parameters["DeployerArn"] = deployer_arn(aws.client("sts"))
     if accounts_json is not None and part == "ingestion":
         parameters["AccountsJson"] = accounts_json
     return parameters | overrides
@@ -59,7 +61,7 @@ def template_argument(template_body: str, name: str, s3: Any, bucket: str) -> di
     key = f"cloudformation/{name}.template"
     s3.put_object(Bucket=bucket, Key=key, Body=template_body.encode())
     # CloudFormation reads the copy with the deploying identity's credentials: a plain (not pre-signed) URL.
-    return {"TemplateURL": f"https://{bucket}.s3.{s3.meta.region_name}.amazonaws.com/{key}"}
+    return {"TemplateURL": f"https://{bucket}.s3.{s3.meta.region_name or 'us-east-1'}.amazonaws.com/{key}"}
 
 
 def deployer_arn(sts: Any) -> str:
@@ -124,5 +126,7 @@ def deploy(prefix: str, artifacts_bucket: str, accounts_file: Path | None) -> di
         parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts)
         result |= outputs(deploy_stack(cfn, name, body, parameters))
     revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
-    create_views(aws.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
+    # Athena creates a view only for who may SELECT what it reads: the lake admin, not the deployer.
+    admin = role_session(aws.client("sts"), result["LakeAdminRoleArn"])
+    create_views(admin.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
     return result

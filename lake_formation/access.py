@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 Tags = Mapping[str, Sequence[str]]  # LF-tag key → values
+# The group a grant to which every principal holds (IAM alone decides): Lake Formation's default on a database or
+# table created without its settings; the governance stack leaves none, and any left would show here.
+IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 
 
 def tags_of(assigned: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
@@ -68,14 +71,17 @@ def _granted_columns(resource: Mapping[str, Any], table: TableTags) -> set[str]:
     return set(table.columns) - excluded
 
 
+def _select_grants(principal: str, permissions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The permissions that let the principal read: SELECT or ALL, granted to it or to IAMAllowedPrincipals."""
+    return [p for p in permissions
+            if p["Principal"]["DataLakePrincipalIdentifier"] in (principal, IAM_ALLOWED_PRINCIPALS)
+            and {"SELECT", "ALL"} & set(p.get("Permissions", []))]  # fmt: skip
+
+
 def selectable_columns(principal: str, permissions: Sequence[Mapping[str, Any]], table: TableTags) -> list[str]:
     """The columns of `table` the principal may SELECT, in the table's order."""
     allowed: set[str] = set()
-    for permission in permissions:
-        if permission["Principal"]["DataLakePrincipalIdentifier"] != principal:
-            continue
-        if not {"SELECT", "ALL"} & set(permission.get("Permissions", [])):
-            continue
+    for permission in _select_grants(principal, permissions):
         allowed |= _granted_columns(permission["Resource"], table)
     return [c for c in table.columns if c in allowed]
 
@@ -83,11 +89,7 @@ def selectable_columns(principal: str, permissions: Sequence[Mapping[str, Any]],
 def grants_for(principal: str, permissions: Sequence[Mapping[str, Any]]) -> list[str]:
     """The principal's SELECT grants, in words (for a refusal to name what the principal has)."""
     described = []
-    for permission in permissions:
-        if permission["Principal"]["DataLakePrincipalIdentifier"] != principal:
-            continue
-        if not {"SELECT", "ALL"} & set(permission.get("Permissions", [])):
-            continue
+    for permission in _select_grants(principal, permissions):
         resource = permission["Resource"]
         if "LFTagPolicy" in resource:
             expression = " AND ".join(f"{item['TagKey']}={'|'.join(item['TagValues'])}"

@@ -16,14 +16,17 @@ What the stack holds:
 
 CloudFormation pitfalls met, and what the template does about each:
 - A database created outside Lake Formation grants ALL to IAMAllowedPrincipals (IAM alone decides), which makes
-  every LF grant moot. DataLakeSettings sets CreateDatabaseDefaultPermissions and CreateTableDefaultPermissions to
-  [] (new databases and tables are LF-governed), and `RevokeIamAllowedPrincipals` is the post-deploy step for the
-  database the storage stack made before these settings existed (`spapi-lake deploy` runs it; see deployment/).
+  every LF grant moot, and so does each table created in it. DataLakeSettings sets CreateDatabaseDefaultPermissions
+  and CreateTableDefaultPermissions to [], the storage stack's database its own CreateTableDefaultPermissions to [],
+  and `spapi-lake deploy` revokes IAMAllowedPrincipals on the database and all its tables afterwards (for a database
+  made before these settings: deployment/athena.py).
 - DataLakeSettings replaces the whole admin list by default, locking out the admin who deploys. MutationType APPEND
-  adds ours to whoever is admin already.
-- AWS::LakeFormation::Permissions cannot grant on an LF-tag expression; PrincipalPermissions can, but takes one
-  resource per grant and every change replaces it (revoke, then grant): one small resource per role and resource,
-  never one resource with many. Its Permissions and PermissionsWithGrantOption are both required (the latter []).
+  adds ours to whoever is admin already; everything Lake Formation makes DependsOn it (the deployer must be an admin
+  first).
+- AWS::LakeFormation::Permissions cannot grant on an LF-tag expression; PrincipalPermissions can, but every change
+  replaces it, the new grant made before the old one is revoked, so what both hold is revoked: one resource per
+  permission (and per PII column for the tag associations, which behave the same). Its Permissions and
+  PermissionsWithGrantOption are both required (the latter []).
 - Nothing orders an LF-tag before a grant or an association that names it only by its key string: each one
   DependsOn the tags it names, and the column associations DependsOn their table.
 - A data-location grant needs the location registered first (DependsOn), and a location registered with the
@@ -65,16 +68,24 @@ def _tag_logical_id(key: str) -> str:
     return f"Tag{key.title().replace('_', '')}"
 
 
-def _grant(principal: Any, resource: dict[str, Any], permissions: list[str], tags: list[str]) -> dict[str, Any]:
+def _grants(
+    name: str, principal: Any, resource: dict[str, Any], permissions: list[str], needs: list[str]
+) -> dict[str, Any]:
+    """One PrincipalPermissions resource per permission (logical id `<name><Permission>`): a change to one replaces
+    it, and CloudFormation creates the new one before it revokes the old, so a permission shared by both would be
+    revoked; with one permission each, adding or dropping one never touches the others."""
     return {
-        "Type": "AWS::LakeFormation::PrincipalPermissions",
-        "DependsOn": [*tags, "LakeSettings"],
-        "Properties": {
-            "Principal": {"DataLakePrincipalIdentifier": principal},
-            "Resource": resource,
-            "Permissions": permissions,
-            "PermissionsWithGrantOption": [],
-        },
+        f"{name}{permission.title().replace('_', '')}": {
+            "Type": "AWS::LakeFormation::PrincipalPermissions",
+            "DependsOn": [*needs, "LakeSettings"],
+            "Properties": {
+                "Principal": {"DataLakePrincipalIdentifier": principal},
+                "Resource": resource,
+                "Permissions": [permission],
+                "PermissionsWithGrantOption": [],
+            },
+        }
+        for permission in permissions
     }
 
 
@@ -104,8 +115,11 @@ def _query_statements() -> list[dict[str, Any]]:
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/"
                                  "${Workgroup}"}},
         {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
-                                        "glue:GetPartitions", "lakeformation:GetDataAccess"], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation"],
+                                        "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+                                        "glue:GetCatalog", "glue:GetCatalogs", "lakeformation:GetDataAccess"],
+         "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
+                                        "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
          "Resource": [{"Fn::GetAtt": ["QueryResultsBucket", "Arn"]},
                       {"Fn::Sub": "${QueryResultsBucket.Arn}/*"}]},
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": _import("data-key-arn")},
@@ -126,7 +140,7 @@ def _tables(database: dict[str, Any]) -> dict[str, Any]:
         }
         resources[f"{name}DomainTag"] = {
             "Type": "AWS::LakeFormation::TagAssociation",
-            "DependsOn": [_tag_logical_id("domain"), f"{name}Table"],
+            "DependsOn": [_tag_logical_id("domain"), f"{name}Table", "LakeSettings"],
             "Properties": {
                 "Resource": {
                     "Table": {"CatalogId": {"Ref": "AWS::AccountId"}, "DatabaseName": database, "Name": dataset.table}
@@ -134,18 +148,20 @@ def _tables(database: dict[str, Any]) -> dict[str, Any]:
                 "LFTags": [_tag("domain", dataset.domain)],
             },
         }
-        pii = [c.name for c in dataset.data_columns if c.pii]
-        if pii:
-            resources[f"{name}PiiColumns"] = {
+        for column in (c for c in dataset.data_columns if c.pii):
+            # One association per column: a changed association is replaced (the new one made, the old one's tags
+            # removed), so one association for all of a table's PII columns would untag them all when one is added.
+            logical = f"{name}Pii{''.join(part.title() for part in column.name.split('_'))}"
+            resources[logical] = {
                 "Type": "AWS::LakeFormation::TagAssociation",
-                "DependsOn": [_tag_logical_id("pii"), f"{name}Table"],
+                "DependsOn": [_tag_logical_id("pii"), f"{name}Table", "LakeSettings"],
                 "Properties": {
                     "Resource": {
                         "TableWithColumns": {
                             "CatalogId": {"Ref": "AWS::AccountId"},
                             "DatabaseName": database,
                             "Name": dataset.table,
-                            "ColumnNames": pii,
+                            "ColumnNames": [column.name],
                         }
                     },
                     "LFTags": [_tag("pii", "true")],
@@ -185,21 +201,22 @@ def template() -> dict[str, Any]:
                      "Resource": _import("data-key-arn")}]}}],
             },
         },
-        "RawLocation": {"Type": "AWS::LakeFormation::Resource", "Properties": {
+        "RawLocation": {"Type": "AWS::LakeFormation::Resource", "DependsOn": ["LakeSettings"], "Properties": {
             "ResourceArn": _bucket_arn("raw-bucket"), "RoleArn": {"Fn::GetAtt": ["LakeLocationRole", "Arn"]},
             "UseServiceLinkedRole": False}},
-        "CuratedLocation": {"Type": "AWS::LakeFormation::Resource", "Properties": {
+        "CuratedLocation": {"Type": "AWS::LakeFormation::Resource", "DependsOn": ["LakeSettings"], "Properties": {
             "ResourceArn": _bucket_arn("curated-bucket"), "RoleArn": {"Fn::GetAtt": ["LakeLocationRole", "Arn"]},
             "UseServiceLinkedRole": False}},
     }  # fmt: skip
     for key, values in tags.items():
         resources[_tag_logical_id(key)] = {
             "Type": "AWS::LakeFormation::Tag",
+            "DependsOn": ["LakeSettings"],
             "Properties": {"CatalogId": account, "TagKey": key, "TagValues": values},
         }
     resources["DatabaseTags"] = {
         "Type": "AWS::LakeFormation::TagAssociation",
-        "DependsOn": [_tag_logical_id("layer"), _tag_logical_id("pii")],
+        "DependsOn": [_tag_logical_id("layer"), _tag_logical_id("pii"), "LakeSettings"],
         "Properties": {"Resource": {"Database": {"CatalogId": account, "Name": database}},
                        "LFTags": [_tag("layer", "curated"), _tag("pii", "false")]},
     }  # fmt: skip
@@ -207,32 +224,32 @@ def template() -> dict[str, Any]:
     tag_ids = [_tag_logical_id("layer"), _tag_logical_id("pii")]
     analyst, admin = {"Fn::GetAtt": ["AnalystRole", "Arn"]}, {"Fn::GetAtt": ["LakeAdminRole", "Arn"]}
     curation = _import("curation-role-arn")
-    resources |= {
-        "AnalystDatabase": _grant(analyst, _tag_policy("DATABASE", layer="curated"), ["DESCRIBE"], tag_ids),
-        "AnalystTables": _grant(analyst, _tag_policy("TABLE", layer="curated", pii="false"),
-                                ["SELECT", "DESCRIBE"], tag_ids),
-        "AdminDatabase": _grant(admin, _tag_policy("DATABASE", layer="curated"),
-                                ["CREATE_TABLE", "ALTER", "DESCRIBE"], tag_ids),
-        "AdminTables": _grant(admin, _tag_policy("TABLE", layer="curated"), TABLE_PERMISSIONS, tag_ids),
-        "CurationDatabase": _grant(curation, _tag_policy("DATABASE", layer="curated"),
-                                   ["CREATE_TABLE", "ALTER", "DESCRIBE"], tag_ids),
-        "CurationTables": _grant(curation, _tag_policy("TABLE", layer="curated"), TABLE_PERMISSIONS, tag_ids),
-    }  # fmt: skip
-    for logical, principal, location in (
+    database_permissions = ["CREATE_TABLE", "ALTER", "DESCRIBE"]
+    resources |= _grants("AnalystDatabase", analyst, _tag_policy("DATABASE", layer="curated"), ["DESCRIBE"], tag_ids)
+    resources |= _grants("AnalystTables", analyst, _tag_policy("TABLE", layer="curated", pii="false"),
+                         ["SELECT", "DESCRIBE"], tag_ids)  # fmt: skip
+    for name, principal in (("Admin", admin), ("Curation", curation)):
+        resources |= _grants(f"{name}Database", principal, _tag_policy("DATABASE", layer="curated"),
+                             database_permissions, tag_ids)  # fmt: skip
+        resources |= _grants(f"{name}Tables", principal, _tag_policy("TABLE", layer="curated"), TABLE_PERMISSIONS,
+                             tag_ids)  # fmt: skip
+    for name, principal, location in (
         ("CurationCuratedLocation", curation, "CuratedLocation"),
         ("CurationRawLocation", curation, "RawLocation"),
+        ("AdminCuratedLocation", admin, "CuratedLocation"),  # creating the views through Athena needs it
         ("LandingRawLocation", _import("landing-role-arn"), "RawLocation"),
         ("NotificationsRawLocation", _import("notifications-role-arn"), "RawLocation"),
     ):
         bucket = "curated-bucket" if location == "CuratedLocation" else "raw-bucket"
-        grant = _grant(principal, {"DataLocation": {"CatalogId": account, "ResourceArn": _bucket_arn(bucket)}},
-                       ["DATA_LOCATION_ACCESS"], [location])  # fmt: skip
-        resources[logical] = grant
+        data_location = {"DataLocation": {"CatalogId": account, "ResourceArn": _bucket_arn(bucket)}}
+        resources |= _grants(name, principal, data_location, ["DATA_LOCATION_ACCESS"], [location])
     resources |= {
         "AnalystRole": _role("Analysts: query the curated tables and views through the workgroup, never PII",
                              _query_statements()),
-        "LakeAdminRole": _role("Lake administrators: every curated table and column, PII included",
-                               _query_statements()),
+        "LakeAdminRole": _role("Lake administrators: every curated table and column, PII included; creates the "
+                               "insight views", _query_statements() + [
+                                   {"Effect": "Allow", "Action": ["glue:CreateTable", "glue:UpdateTable",
+                                                                  "glue:DeleteTable"], "Resource": "*"}]),
         "QueryResultsBucket": {
             "Type": "AWS::S3::Bucket",
             "Properties": {

@@ -101,6 +101,8 @@ def _query(args: argparse.Namespace) -> int:
     import csv  # noqa: PLC0415
     import json  # noqa: PLC0415
 
+    import duckdb  # noqa: PLC0415
+
     from local.governed import QueryError, listing, offline_session  # noqa: PLC0415
 
     if not args.list and not args.sql:
@@ -108,14 +110,18 @@ def _query(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.athena:
-            from deployment.athena import AthenaQueryError, deployed_workgroup, run  # noqa: PLC0415
+            from deployment.athena import AthenaQueryError, deployed_outputs, role_session, run  # noqa: PLC0415
             from ingestion_lambdas import aws  # noqa: PLC0415
+            from lake_formation.governance import ROLE_OUTPUTS  # noqa: PLC0415
 
+            if args.list or args.role not in ROLE_OUTPUTS:
+                raise QueryError(f"--athena runs one statement as {', '.join(ROLE_OUTPUTS)}")
             try:
-                workgroup, database = deployed_workgroup(aws.client("cloudformation"), args.prefix)
-                rows = run(aws.client("athena"), args.sql, workgroup, database)
-            except AthenaQueryError as err:
-                raise QueryError(str(err)) from None
+                found = deployed_outputs(aws.client("cloudformation"), args.prefix)
+                role = role_session(aws.client("sts"), found[ROLE_OUTPUTS[args.role]])
+                rows = run(role.client("athena"), args.sql, found["AthenaWorkgroup"], found["CatalogDatabaseName"])
+            except (AthenaQueryError, KeyError) as err:
+                raise QueryError(f"Athena: {err}") from None
             names = list(rows[0]) if rows else []
             values = [tuple(r.values()) for r in rows]
         else:
@@ -129,6 +135,9 @@ def _query(args: argparse.Namespace) -> int:
                 print(relation)
                 return 0
             names, values = [d[0] for d in relation.description], relation.fetchall()
+    except duckdb.Error as err:  # raised while the rows are read (a cast that fails on a value, say)
+        print(f"error: {str(err).splitlines()[0]}", file=sys.stderr)
+        return 1
     except QueryError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import sqlglot
+from sqlglot import expressions
 from sqlglot.errors import SqlglotError
 
 from lake_formation import views
@@ -29,7 +30,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
 
-MISSING_COLUMN = re.compile(r'Referenced column "(?P<column>[^"]+)" not found')
+# DuckDB's two ways of saying a column is not there: unqualified, and qualified by its table or alias.
+MISSING_COLUMN = re.compile(
+    r'Referenced column "(?P<column>[^"]+)" not found|does not have a column named "(?P<named>[^"]+)"'
+)
 
 
 class QueryError(Exception):
@@ -162,13 +166,14 @@ class Session:
     hidden: dict[str, list[str]] = field(default_factory=dict)  # table → columns the role may not read
     refused_views: dict[str, str] = field(default_factory=dict)
 
-    def explain(self, err: duckdb.Error) -> str:
+    def explain(self, err: duckdb.Error, reads: set[str] | None = None) -> str:
         """A refusal naming the column and the grants the role has, when the error is a hidden column; else the
         engine's own message."""
         match = MISSING_COLUMN.search(str(err))
         if match:
-            column = match.group("column")
+            column = match.group("column") or match.group("named")
             owners = [t for t, hidden in self.hidden.items() if column in hidden]
+            owners = [t for t in owners if t in reads] or owners if reads else owners  # the query's tables first
             if owners:
                 have = "; ".join(grants_for(self.grants.principal(self.role), self.grants.permissions)) or "none"
                 tagged = self.grants.tables[owners[0]].tags(self.grants.database, owners[0]).of(column)
@@ -176,6 +181,19 @@ class Session:
                 return (f"{self.role} has no SELECT on {self.grants.database}.{owners[0]}.{column} (tagged {tags}); "
                         f"its grants: {have}")  # fmt: skip
         return str(err).splitlines()[0]
+
+    def _check_reads(self, tree: expressions.Expression) -> None:
+        """Only a query, and only over the lake's tables and views by their names: not a file, a table function,
+        another database attached to the connection, or a statement that writes (none of which Athena's grants
+        would let through either)."""
+        if not isinstance(tree, expressions.Query):
+            raise QueryError(f"only queries run here, not {tree.key.upper()}")
+        for table in tree.find_all(expressions.Table):
+            if not isinstance(table.this, expressions.Identifier):
+                raise AccessDeniedError(f"{self.role} reads the lake's tables by name, not {table.this.sql()}")
+            if table.catalog or (table.db and table.db != self.grants.database):
+                raise AccessDeniedError(f"{self.role} has no SELECT on {table.sql()}: not a table of "
+                                        f"{self.grants.database}")  # fmt: skip
 
     def query(self, sql: str) -> duckdb.DuckDBPyRelation:
         """Athena SQL, transpiled to DuckDB, as this role.
@@ -185,15 +203,16 @@ class Session:
             QueryError: the query does not parse or fails.
         """
         try:
-            transpiled = sqlglot.transpile(sql, read="athena", write="duckdb")
+            statements = sqlglot.parse(sql, read="athena")
         except SqlglotError as err:
             raise QueryError(f"not Athena SQL: {str(err).splitlines()[0]}") from None
-        if len(transpiled) != 1:
-            raise QueryError(f"one statement at a time ({len(transpiled)} given)")
+        if len(statements) != 1 or statements[0] is None:
+            raise QueryError(f"one statement at a time ({len(statements)} given)")
+        self._check_reads(statements[0])
         try:
-            return self.con.sql(transpiled[0])
+            return self.con.sql(statements[0].sql(dialect="duckdb"))
         except duckdb.Error as err:
-            message = self.explain(err)
+            message = self.explain(err, {t.name for t in statements[0].find_all(expressions.Table)})
             raise (AccessDeniedError if " has no SELECT on " in message else QueryError)(message) from None
 
 
@@ -210,9 +229,15 @@ def offline_session(duckdb_file: Path, role: str) -> Session:
     """
     if not duckdb_file.is_file() or not grants_file(duckdb_file).is_file():
         raise QueryError(f"no lake at {duckdb_file} (and {grants_file(duckdb_file).name}): run `make demo` first")
-    grants = LakeGrants.from_json(grants_file(duckdb_file).read_text(encoding="utf-8"))
+    try:
+        grants = LakeGrants.from_json(grants_file(duckdb_file).read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError) as err:
+        raise QueryError(f"{grants_file(duckdb_file)}: not the grants the demo saves ({err})") from None
     con = duckdb.connect()
-    con.sql(f"ATTACH '{duckdb_file}' AS lake (READ_ONLY)")
+    try:
+        con.sql(f"ATTACH '{duckdb_file}' AS lake (READ_ONLY)")
+    except duckdb.Error as err:
+        raise QueryError(f"{duckdb_file}: {str(err).splitlines()[0]}") from None
     return grants.open(con, role, file_source("lake"))
 
 

@@ -67,7 +67,7 @@ def check_daily_sales(ctx: Context, session: Session) -> TruthCheck:
         orders = OrderTruth(ctx, account, market)
         refunds = truth.settled_refunds(ctx.box, account, market, _latest_as_of(ctx, "settlements").get(market))
         covered = {date.fromisoformat(d) for m, d in ctx.owners("orders") if m == market}
-        days = {d for m, d, _ in lake if m == market} | {d for _, d in refunds}
+        days = covered | {d for m, d, _ in lake if m == market} | {d for _, d in refunds}
         for day in sorted(d for d in days if d < ctx.today):
             # Before the orders' look-back the lake has only the lines the change feed brought back and the
             # refunds (settlements reach further back): only refunds are compared there.

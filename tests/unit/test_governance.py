@@ -1,6 +1,7 @@
 """Lake Formation as code: the governance template is the registry's rendering, its grants keep PII from analysts
 under Lake Formation's rules, and the insight views read only what the registry declares."""
 
+import duckdb
 import pytest
 import sqlglot
 from sqlglot.optimizer.qualify import qualify
@@ -9,6 +10,7 @@ from deployment.templates import TEMPLATES, load
 from lake_formation import governance, registry, views
 from lake_formation.access import TableTags, effective_tags, selectable_columns
 from lake_formation.errors import RegistryError
+from local.governed import AccessDeniedError, LakeGrants, QueryError, TableEntry
 
 ANALYST, ADMIN = "arn:aws:iam::1:role/analyst", "arn:aws:iam::1:role/admin"
 
@@ -18,16 +20,15 @@ def test_the_committed_template_is_the_registrys_rendering():
 
 
 def test_every_pii_column_of_the_registry_is_tagged_pii_true_and_only_those():
-    resources = load("governance.yaml")["Resources"]
-    tagged = {
-        r["Properties"]["Resource"]["TableWithColumns"]["Name"]: set(
-            r["Properties"]["Resource"]["TableWithColumns"]["ColumnNames"]
-        )
-        for r in resources.values()
-        if r["Type"] == "AWS::LakeFormation::TagAssociation"
-        and "TableWithColumns" in r["Properties"]["Resource"]
-        and r["Properties"]["LFTags"][0]["TagValues"] == ["true"]
-    }
+    tagged: dict[str, set[str]] = {}
+    for resource in load("governance.yaml")["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] != "AWS::LakeFormation::TagAssociation" or "TableWithColumns" not in properties["Resource"]:
+            continue
+        assert properties["LFTags"][0]["TagValues"] == ["true"]
+        target = properties["Resource"]["TableWithColumns"]
+        assert len(target["ColumnNames"]) == 1  # one association per column (see governance.py)
+        tagged.setdefault(target["Name"], set()).update(target["ColumnNames"])
     pii = {d.table: {c.name for c in d.columns if c.pii} for d in registry.load_all().values()}
     assert tagged == {table: columns for table, columns in pii.items() if columns}
     assert {"buyer_name", "buyer_email", "ship_address_1"} <= tagged["fulfilled_shipments"]
@@ -127,3 +128,46 @@ def test_a_view_without_its_header_is_refused(tmp_path, monkeypatch):
             views.load_all()
     finally:
         views.load_all.cache_clear()
+
+
+def test_a_grant_left_to_iam_allowed_principals_opens_every_column_to_everyone():
+    # what the storage database's default would do if the deployment did not revoke it
+    default = {"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"],
+               "Resource": {"Table": {"DatabaseName": "lake", "TableWildcard": {}}}}  # fmt: skip
+    assert selectable_columns(ANALYST, [default], shipments_tags()) == list(shipments_tags().columns)
+
+
+def small_lake():
+    """A lake of one table, orders(id, ship_city), its ship_city tagged pii=true, with the analyst's tag grant."""
+    columns = [{"Name": "id", "Type": "int"}, {"Name": "ship_city", "Type": "string"}]
+    entry = TableEntry(["id", "ship_city"], {"layer": ["curated"], "pii": ["false"]}, {},
+                       {"ship_city": {"pii": ["true"]}}, {"Name": "orders", "StorageDescriptor": {"Columns": columns}},
+                       has_data=True)  # fmt: skip
+    grants = LakeGrants("lake", {"analyst": ANALYST, "admin": ADMIN, "curation": "-"},
+                        [tag_grant(ANALYST, ["SELECT"], layer="curated", pii="false"),
+                         tag_grant(ADMIN, ["SELECT"], layer="curated")], {"orders": entry})  # fmt: skip
+    con = duckdb.connect()
+    con.sql("CREATE TABLE data AS SELECT 1 AS id, 'Leeds' AS ship_city")
+    return grants, con
+
+
+def test_the_offline_layer_shows_a_role_only_its_columns_and_refuses_the_rest():
+    grants, con = small_lake()
+    analyst = grants.open(con, "analyst", lambda name, entry: "main.data")
+    assert analyst.query("SELECT * FROM orders").fetchall() == [(1,)]
+    with pytest.raises(
+        AccessDeniedError, match=r"analyst has no SELECT on lake\.orders\.ship_city \(tagged .*pii=true"
+    ):
+        analyst.query("SELECT o.ship_city FROM orders o")
+    for bypass in (
+        "SELECT * FROM main.data",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM memory.main.data",
+    ):
+        with pytest.raises(AccessDeniedError):
+            analyst.query(bypass)
+    for statement in ("COPY (SELECT 1) TO '/tmp/x.csv'", "DROP VIEW orders", "SELECT 1; SELECT 2"):
+        with pytest.raises(QueryError):
+            analyst.query(statement)
+    admin = grants.open(duckdb.connect(), "admin", lambda name, entry: "(SELECT 1 AS id, 'Leeds' AS ship_city)")
+    assert admin.query("SELECT ship_city FROM orders").fetchall() == [("Leeds",)]
