@@ -182,7 +182,7 @@ class Session:
                         f"its grants: {have}")  # fmt: skip
         return str(err).splitlines()[0]
 
-    def _check_reads(self, tree: expressions.Expression) -> None:
+    def _check_reads(self, tree: expressions.Expr) -> None:
         """Only a query, and only over the lake's tables and views by their names: not a file, a table function,
         another database attached to the connection, or a statement that writes (none of which Athena's grants
         would let through either)."""
