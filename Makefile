@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
@@ -18,7 +19,14 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PY) -c "import pyspark, moto, duckdb, great_expectations, local" || { echo "error: dependency install failed"; exit 1; }
 	@touch $@
 
-setup: $(STAMP)
+# The Data Docs pages' stylesheets and scripts, from their npm packages (local/data_docs.py); without npm the pages
+# open unstyled, and still fetch nothing.
+$(NODE_STAMP): package-lock.json
+	@if ! command -v npm >/dev/null; then echo "setup: npm not found: the Data Docs pages will open unstyled (nothing is fetched from a CDN)"; \
+	elif npm ci --ignore-scripts --no-audit --no-fund --legacy-peer-deps --loglevel=error; then touch $@; \
+	else echo "setup: npm ci failed: the Data Docs pages will open unstyled (nothing is fetched from a CDN)"; fi
+
+setup: $(STAMP) $(NODE_STAMP)
 	@$(PY) -m local.prerequisites java
 	@$(PY) -m local.prerequisites jars
 

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from glue_jobs.curate_reports.report import ValidationSummary
 from lake_formation import views
+from local.data_docs import localize
 from local.governed import grants_file, offline_session
+from local.insights_page import Validation, write_page
 from local.pipeline import download_prefix, landed_manifests, publish_duckdb
 from local.simulate import Simulation, report_day
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from glue_jobs.curate_reports.report import RunReport
+    from local.stack import LocalStack
 
 OUT_DIR = Path("out")
 DEMO_DAYS = 3
@@ -54,11 +57,36 @@ def describe_run(dataset: str, run: RunReport) -> None:
         f"{'passed' if suite.success else f'FAILED {suite.failed}'}")  # fmt: skip
 
 
+def publish(stack: LocalStack, out_dir: Path, docs: Path, validated: dict[str, tuple[str, RunReport]]) -> None:
+    """Leave the lake for the user (DuckDB file and grants), show it as the analyst reads it, write the page."""
+    target, tables = publish_duckdb(stack, out_dir / "spapi_lake.duckdb")
+    session = offline_session(target, "analyst")  # as `spapi-lake query` reads it: the analyst's grants
+    for table in tables:
+        count = session.query(f'SELECT count(*) FROM "{table}"').fetchone()
+        say(f"   {table}: {count[0] if count else 0} rows in {target}")
+    hidden = {table: columns for table, columns in session.hidden.items() if columns}
+    say(f"   the analyst role reads no PII: hidden {sum(map(len, hidden.values()))} columns of "
+        f"{', '.join(sorted(hidden))}")  # fmt: skip
+    for view in session.views:  # Athena SQL, transpiled to DuckDB
+        say(f"   {view}: {' '.join(views.load_all()[view].doc.description.split())}")
+        for line in str(session.query(f"SELECT * FROM {view} ORDER BY 1, 2 LIMIT 5")).splitlines():
+            say(f"     {line}")
+    validations = [
+        Validation(name, day, run.validation.success, run.validation.evaluated, run.validation.failed,
+                   f"data_docs/{name}/index.html" if (docs / name / "index.html").is_file() else None)
+        for name, (day, run) in sorted(validated.items()) if run.validation is not None
+    ]  # fmt: skip
+    page = write_page(session, validations, out_dir / "insights.html")
+    say(f"   the insights page (charts from the views, opens offline): {page}")
+    session.con.close()
+
+
 def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
     timings: dict[str, float] = {"start": 0.0, "ingest": 0.0, "curate": 0.0}
     datasets: dict[str, dict[str, int]] = {}
     start = datetime.now(UTC).date() - timedelta(days=days)
     differences = 0
+    validated: dict[str, tuple[str, RunReport]] = {}  # dataset → its last run that validated a batch (day, run)
     with stage("start", timings):
         simulation = Simulation(start=start).__enter__()
     stack = simulation.stack
@@ -74,6 +102,8 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
             report_day(result, say)
             differences += result.differences
             for dataset, run in result.curation.items():
+                if run.validation is not None:
+                    validated[dataset] = (result.day.isoformat(), run)
                 counts = datasets.setdefault(dataset, {"raw_objects": 0, "curated_rows": 0, "quarantined_rows": 0,
                                                        "deduplicated_rows": 0})  # fmt: skip
                 counts["raw_objects"] += run.raw_objects
@@ -90,21 +120,10 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
         catalog_counts = {name: sum(m.rows for m in fetched if m.raw_name == name)
                           for name in ("catalog_items", "listings_items")}  # fmt: skip
         docs = download_prefix(stack.resources.curated_bucket, "_data_docs/", out_dir / "data_docs")
+        localize(docs)  # their CDN stylesheets and scripts from the pinned npm packages: they open offline
         say(f"   Data Docs (validation results as HTML): {docs}/<dataset>/index.html")
         with stage("query", timings):
-            target, tables = publish_duckdb(stack, out_dir / "spapi_lake.duckdb")
-            session = offline_session(target, "analyst")  # as `spapi-lake query` reads it: the analyst's grants
-            for table in tables:
-                count = session.query(f'SELECT count(*) FROM "{table}"').fetchone()
-                say(f"   {table}: {count[0] if count else 0} rows in {target}")
-            hidden = {table: columns for table, columns in session.hidden.items() if columns}
-            say(f"   the analyst role reads no PII: hidden {sum(map(len, hidden.values()))} columns of "
-                f"{', '.join(sorted(hidden))}")  # fmt: skip
-            for view in session.views:  # Athena SQL, transpiled to DuckDB
-                say(f"   {view}: {' '.join(views.load_all()[view].doc.description.split())}")
-                for line in str(session.query(f"SELECT * FROM {view} ORDER BY 1, 2 LIMIT 5")).splitlines():
-                    say(f"     {line}")
-            session.con.close()
+            publish(stack, out_dir, docs, validated)
     finally:
         simulation.__exit__(None, None, None)
     if differences:
@@ -121,6 +140,7 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
             "grants": str(grants_file(out_dir / "spapi_lake.duckdb")),
             "curated": f"s3://{stack.resources.curated_bucket}/ (moto, gone after the demo)",
             "data_docs": str(out_dir / "data_docs"),
+            "insights": str(out_dir / "insights.html"),
         },
     }
     say(

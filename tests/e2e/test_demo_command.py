@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ import duckdb
 import pytest
 
 from local.demo import DEMO_DAYS
+from local.insights_page import CHARTS
 from sandbox.world import World
+from tests.browser import chromium, visit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,3 +96,29 @@ def _env() -> dict[str, str]:
     for name in ("AWS_ENDPOINT_URL", "MOTO_PORT", "SPAPI_ENDPOINT", "LWA_ENDPOINT"):
         env.pop(name, None)  # the demo starts its own world
     return env
+
+
+@pytest.mark.timeout(600)
+def test_the_insights_page_and_its_data_docs_open_offline_in_chromium(demo):
+    result, tmp_path = demo
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = tmp_path / "out"
+    page = out / "insights.html"
+    assert f"the insights page (charts from the views, opens offline): {page.relative_to(tmp_path)}" in result.stdout
+    docs_index = out / "data_docs" / "orders" / "index.html"
+    docs_run = next((out / "data_docs" / "orders" / "validations").rglob("*.html"))
+    with chromium() as browser:
+        insights = visit(browser, page, screenshot=out / "insights.png")
+        docs = [visit(browser, docs_index), visit(browser, docs_run, screenshot=out / "data_docs_orders.png")]
+    # THEN every chart rendered with data, and nothing errs or leaves the machine (the page or a Data Docs page)
+    assert set(insights.charts) == {f"chart-{name}" for name in CHARTS}
+    assert all(points > 0 for points in insights.charts.values()), insights.charts
+    for seen in (insights, *docs):
+        assert seen.errors == [] and seen.outside == [], (seen.errors, seen.outside)
+    assert docs[0].requests > 5  # the Data Docs page loads its stylesheets and scripts, from its own folder
+    assert (out / "insights.png").stat().st_size > 50_000
+    # each dataset's last validation links its Data Docs, which exist
+    html = page.read_text()
+    for link in re.findall(r"href='(data_docs/[^']+)'", html):
+        assert (out / link).is_file(), link
+    assert "data_docs/orders/index.html" in html
