@@ -113,6 +113,14 @@ def check_conversion(ctx: Context, session: Session) -> TruthCheck:
     return compare_days(ctx, result, owners, lake, fields)
 
 
+def _rounded_alike(found: object, expected: Decimal | None) -> bool:
+    """A view's figure rounded to one decimal, against the exact figure rounded half up: equal, or one step apart
+    where the engine rounded a binary double that lies just below the half (37.85 held as 37.8499...)."""
+    if found is None or expected is None:
+        return found is None and expected is None
+    return abs(Decimal(str(found)) - expected) <= Decimal("0.1")
+
+
 def _fba_stock(ctx: Context, account: str, market: str, moment: datetime) -> dict[str, dict[str, int]]:
     """Amazon's FBA units per ASIN at a moment (merchant-fulfilled SKUs left out)."""
     stock: dict[str, dict[str, int]] = {}
@@ -159,9 +167,14 @@ def check_inventory_health(ctx: Context, session: Session) -> TruthCheck:
             cover = None
             if sold.get(asin):
                 cover = (Decimal(figures["on_hand"] * 7) / sold[asin]).quantize(Decimal("0.1"), ROUND_HALF_UP)
-            if _money(row["days_of_cover"]) != _money(cover):
+            if not _rounded_alike(row["days_of_cover"], cover):
                 result.differ(f"{market} {asin} days_of_cover: {row['days_of_cover']} != {cover}")
     return result
+
+
+# The payouts view's fee columns, by the amount-description Amazon gives each fee.
+FEE_COLUMNS = {"commission_fees": "Commission", "fulfillment_fees": "FBAPerUnitFulfillmentFee",
+               "refund_administration_fees": "RefundCommission"}  # fmt: skip
 
 
 def check_payouts(ctx: Context, session: Session) -> TruthCheck:
@@ -184,11 +197,16 @@ def check_payouts(ctx: Context, session: Session) -> TruthCheck:
                     found, wanted = _money(found), _money(wanted)
                 if found != wanted:
                     result.differ(f"{market} {settlement['settlement_id']} {column}: {found} != {wanted}")
+            for column, kind in FEE_COLUMNS.items():
+                found, wanted = _money(row[column]), _money(settlement["fees"].get(kind, Decimal(0)))
+                if found != wanted:
+                    result.differ(f"{market} {settlement['settlement_id']} {column}: {found} != {wanted}")
     return result
 
 
 def check_product_movers(ctx: Context, session: Session) -> TruthCheck:
-    """Units per ASIN in the last seven days of data and in the seven before, against Amazon's sales by ASIN."""
+    """Units per ASIN in the last seven days of data and in the seven before, and the fortnight's shipped sales,
+    refunds and refund rate, against Amazon's order lines and the refunds in its settlements."""
     result = TruthCheck("view product_movers")
     view = _rows(session, "SELECT * FROM product_movers")
     for account, market in ctx.sellers:
@@ -197,17 +215,26 @@ def check_product_movers(ctx: Context, session: Session) -> TruthCheck:
             continue
         last_day = next(iter(rows.values()))["last_day"]
         orders = OrderTruth(ctx, account, market)
-        recent, changing = _units_over(orders, [last_day - timedelta(days=back) for back in range(7)])
-        prior, changing_before = _units_over(orders, [last_day - timedelta(days=back) for back in range(7, 14)])
+        fortnight = [last_day - timedelta(days=back) for back in range(14)]
+        recent, changing = _units_over(orders, fortnight[:7])
+        prior, changing_before = _units_over(orders, fortnight[7:])
+        refunds = truth.settled_refunds(ctx.box, account, market, _latest_as_of(ctx, "settlements").get(market))
         for asin in sorted(set(recent) | set(prior) | set(rows)):
             if asin in changing | changing_before:
                 result.in_flight += 1
                 continue
-            row, (recent_units, prior_units) = rows.get(asin), (recent.get(asin, 0), prior.get(asin, 0))
-            found = (row["units_7d"], row["units_prior_7d"]) if row else (0, 0)
+            shipped = sum((x["item_price"] for day in fortnight for x in orders.day(day)[0].get(asin, [])
+                           if x["status"] == "Shipped"), Decimal(0))  # fmt: skip
+            refunded = sum((refunds.get((asin, day), Decimal(0)) for day in fortnight), Decimal(0))
+            rate = (-refunded * 100 / shipped).quantize(Decimal("0.1"), ROUND_HALF_UP) if shipped > 0 else None
+            expected = (recent.get(asin, 0), prior.get(asin, 0), _money(shipped), _money(refunded))
+            row = rows.get(asin)
+            found = (row["units_7d"], row["units_prior_7d"], _money(row["shipped_sales_14d"]),
+                     _money(row["refunds_14d"])) if row else (0, 0, _money(0), _money(0))  # fmt: skip
             result.rows += 1
-            if found != (recent_units, prior_units):
-                result.differ(f"{market} {asin}: {found[0]} / {found[1]} units != {recent_units} / {prior_units}")
+            if found != expected or not _rounded_alike(row["refund_rate_percentage"] if row else None, rate):
+                result.differ(f"{market} {asin}: units 7d, prior 7d, shipped, refunds {found} != {expected}, rate "
+                              f"{row['refund_rate_percentage'] if row else None} != {rate}")  # fmt: skip
     return result
 
 

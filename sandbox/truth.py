@@ -104,6 +104,7 @@ class SettlementTruth(TypedDict):
     orders_total: Decimal
     refunds_total: Decimal
     fees_total: Decimal  # the ItemFees amounts (commissions, FBA fees; a refunded commission positive)
+    fees: dict[str, Decimal]  # the ItemFees amounts by amount-description (Commission, FBAPerUnitFulfillmentFee, ...)
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,10 @@ def settlements(
                 "orders_total": kinds["Order"],
                 "refunds_total": kinds["Refund"],
                 "fees_total": sum((x.amount for x in settlement.lines if x.amount_type == "ItemFees"), Decimal(0)),
+                "fees": {kind: sum((x.amount for x in settlement.lines
+                                    if x.amount_type == "ItemFees" and x.amount_description == kind), Decimal(0))
+                         for kind in sorted({x.amount_description for x in settlement.lines
+                                             if x.amount_type == "ItemFees"})},  # fmt: skip
             }
         )
     return result

@@ -1,7 +1,8 @@
 /* ---
 description: >-
   One row per settlement Amazon closed: its period, deposit date and total, and what it is made of (order
-  amounts, refunds, and the fees Amazon kept), from the V2 settlement reports.
+  amounts, refunds, and the fees Amazon kept, by type), from the V2 settlement reports. (Reserves: Amazon reports
+  them as other-transaction lines, which the sandbox does not write yet.)
 grain: [marketplace_id, settlement_id]
 columns:
   marketplace_id: the marketplace
@@ -14,6 +15,9 @@ columns:
   orders: the amounts of the period's orders (prices and their fees)
   refunds: the amounts of the period's refunds (negative)
   fees: the fees in those amounts (ItemFees; negative, a refunded fee positive)
+  commission_fees: the referral commissions (Commission), net of those refunded
+  fulfillment_fees: the FBA fulfilment fees (FBAPerUnitFulfillmentFee)
+  refund_administration_fees: what Amazon keeps of a refunded commission (RefundCommission)
   amount_lines: the settlement's amount lines
 --- */
 SELECT marketplace_id,
@@ -26,6 +30,12 @@ SELECT marketplace_id,
        coalesce(sum(CASE WHEN transaction_type = 'Order' THEN amount END), 0) AS orders,
        coalesce(sum(CASE WHEN transaction_type = 'Refund' THEN amount END), 0) AS refunds,
        coalesce(sum(CASE WHEN amount_type = 'ItemFees' THEN amount END), 0) AS fees,
+       coalesce(sum(CASE WHEN amount_type = 'ItemFees' AND amount_description = 'Commission' THEN amount END), 0)
+           AS commission_fees,
+       coalesce(sum(CASE WHEN amount_type = 'ItemFees' AND amount_description = 'FBAPerUnitFulfillmentFee'
+                         THEN amount END), 0) AS fulfillment_fees,
+       coalesce(sum(CASE WHEN amount_type = 'ItemFees' AND amount_description = 'RefundCommission' THEN amount END),
+                0) AS refund_administration_fees,
        count(transaction_type) AS amount_lines
 FROM settlements
 GROUP BY marketplace_id, settlement_id

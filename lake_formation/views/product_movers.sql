@@ -1,7 +1,8 @@
 /* ---
 description: >-
   The ASINs that moved: units ordered in the last seven days of data against the seven days before, per
-  marketplace (from daily_sales, so restated days are counted as Amazon now reports them).
+  marketplace, and the share of the fortnight's shipped sales that was refunded (from daily_sales: each order line
+  at its latest status).
 grain: [marketplace_id, asin]
 columns:
   marketplace_id: the marketplace
@@ -11,6 +12,9 @@ columns:
   units_prior_7d: units ordered in the seven days before those
   change: units_7d minus units_prior_7d
   change_percentage: the change against units_prior_7d, in percent (null when the prior week sold nothing)
+  shipped_sales_14d: shipped sales of the lines ordered in the 14 days up to last_day
+  refunds_14d: item prices refunded in those 14 days (negative)
+  refund_rate_percentage: refunds_14d against shipped_sales_14d, in percent (null when nothing shipped)
 --- */
 WITH newest AS (
     SELECT marketplace_id, max(day) AS last_day
@@ -21,7 +25,9 @@ WITH newest AS (
            d.asin,
            n.last_day,
            sum(CASE WHEN d.day > date_add('day', -7, n.last_day) THEN d.units_ordered ELSE 0 END) AS units_7d,
-           sum(CASE WHEN d.day <= date_add('day', -7, n.last_day) THEN d.units_ordered ELSE 0 END) AS units_prior_7d
+           sum(CASE WHEN d.day <= date_add('day', -7, n.last_day) THEN d.units_ordered ELSE 0 END) AS units_prior_7d,
+           sum(d.shipped_sales) AS shipped_sales_14d,
+           sum(d.refunds) AS refunds_14d
     FROM daily_sales d
     JOIN newest n ON d.marketplace_id = n.marketplace_id
     WHERE d.day > date_add('day', -14, n.last_day)
@@ -34,5 +40,9 @@ SELECT marketplace_id,
        units_prior_7d,
        units_7d - units_prior_7d AS change,
        CASE WHEN units_prior_7d > 0 THEN round((units_7d - units_prior_7d) * 100.0 / units_prior_7d, 1) END
-           AS change_percentage
+           AS change_percentage,
+       shipped_sales_14d,
+       refunds_14d,
+       CASE WHEN shipped_sales_14d > 0 THEN round(-refunds_14d * 100 / shipped_sales_14d, 1) END
+           AS refund_rate_percentage
 FROM weeks
