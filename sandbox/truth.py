@@ -342,10 +342,17 @@ def settlements(
                 "orders_total": kinds["Order"],
                 "refunds_total": kinds["Refund"],
                 "fees_total": sum((x.amount for x in settlement.lines if x.amount_type == "ItemFees"), Decimal(0)),
-                "fees": {kind: sum((x.amount for x in settlement.lines
-                                    if x.amount_type == "ItemFees" and x.amount_description == kind), Decimal(0))
-                         for kind in sorted({x.amount_description for x in settlement.lines
-                                             if x.amount_type == "ItemFees"})},  # fmt: skip
+                "fees": {
+                    kind: sum(
+                        (
+                            x.amount
+                            for x in settlement.lines
+                            if x.amount_type == "ItemFees" and x.amount_description == kind
+                        ),
+                        Decimal(0),
+                    )
+                    for kind in sorted({x.amount_description for x in settlement.lines if x.amount_type == "ItemFees"})
+                },  # fmt: skip
             }
         )
     return result
