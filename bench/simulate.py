@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 11, 1))
     args = parser.parse_args()
+    minimum = minimum_requests(args.start, args.days)  # before the run: from the registry as the run reads it
     with tempfile.TemporaryDirectory() as out:
         started = time.monotonic()
         subprocess.run(  # noqa: S603
@@ -85,7 +86,8 @@ def main() -> None:
         run = json.loads(Path(f"{out}/run.json").read_text())
     days = run["days"]
     made = sum(d["create_report_calls"] for d in days)
-    minimum = minimum_requests(args.start, len(days))
+    if len(days) != args.days:  # the run stopped early: the minimum of the days it ran
+        minimum = minimum_requests(args.start, len(days))
     per_day = sorted(d["ingest_s"] + d["curate_s"] for d in days)[len(days) // 2] if days else 0.0
     differences = sum(d["differences"] for d in days)
     print(f"{len(days)} days in {wall:.0f} s (median {per_day:.0f} s a day); createReport {made}, minimum {minimum}; "
