@@ -46,7 +46,10 @@ class Validation:
     docs: str | None  # the Data Docs page, relative to the insights page
 
 
-def _rows(session: Session, sql: str) -> list[dict[str, Any]]:
+def _rows(session: Session, sql: str, view: str) -> list[dict[str, Any]]:
+    """The rows of a query over one view; none when the role cannot read the view (its chart stays empty)."""
+    if view not in session.views:
+        return []
     relation = session.query(sql)
     names = [d[0] for d in relation.description]
     return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
@@ -65,17 +68,20 @@ def _by_marketplace(rows: list[dict[str, Any]], x: str, y: str, kind: str = "lin
 def figures(session: Session) -> dict[str, go.Figure]:
     """One figure per chart of CHARTS, from the views (Athena SQL, as the analyst)."""
     daily = _rows(session, """SELECT marketplace_id, day, sum(units_ordered) AS units, sum(shipped_sales) AS sales
-                              FROM daily_sales GROUP BY 1, 2 ORDER BY 1, 2""")  # fmt: skip
+                              FROM daily_sales GROUP BY 1, 2 ORDER BY 1, 2""", "daily_sales")  # fmt: skip
     movers = _rows(session, """SELECT marketplace_id || ' ' || asin AS item, change FROM product_movers
-                               ORDER BY abs(change) DESC, item LIMIT 15""")  # fmt: skip
-    conversion = _rows(session, "SELECT marketplace_id, day, unit_session_percentage FROM conversion ORDER BY 1, 2")
+                               ORDER BY abs(change) DESC, item LIMIT 15""", "product_movers")  # fmt: skip
+    conversion = _rows(
+        session, "SELECT marketplace_id, day, unit_session_percentage FROM conversion ORDER BY 1, 2", "conversion"
+    )
     cover = _rows(session, """SELECT marketplace_id || ' ' || asin AS item, days_of_cover FROM inventory_health
-                              WHERE days_of_cover IS NOT NULL ORDER BY days_of_cover, item LIMIT 15""")  # fmt: skip
-    payouts = _rows(session, "SELECT marketplace_id, deposit_date, total FROM payouts ORDER BY 1, 2")
+                              WHERE days_of_cover IS NOT NULL ORDER BY days_of_cover, item LIMIT 15""",
+                  "inventory_health")  # fmt: skip
+    payouts = _rows(session, "SELECT marketplace_id, deposit_date, total FROM payouts ORDER BY 1, 2", "payouts")
     search = _rows(session, """SELECT marketplace_id || ' ' || search_term AS term, our_click_share
                                FROM search_term_share
                                WHERE week_start = (SELECT max(week_start) FROM search_term_share)
-                               ORDER BY search_frequency_rank, term LIMIT 15""")  # fmt: skip
+                               ORDER BY search_frequency_rank, term LIMIT 15""", "search_term_share")  # fmt: skip
     return {
         "sales": _by_marketplace(daily, "day", "sales"),
         "units": _by_marketplace(daily, "day", "units"),
