@@ -24,7 +24,7 @@ from sqlglot.errors import SqlglotError
 from lake_formation import views
 from lake_formation.access import TableTags, grants_for, selectable_columns, tags_of
 from lake_formation.governance import ROLE_OUTPUTS
-from local.query import empty_source, has_data, parquet_source
+from local.query import catalog_tables, empty_source, has_data, parquet_source
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -78,22 +78,21 @@ class LakeGrants:
         grants = cls(database, {role: outputs[output] for role, output in ROLE_OUTPUTS.items()}, permissions)
         database_tags = tags_of(lakeformation.get_resource_lf_tags(Resource={"Database": {"Name": database}})
                                 .get("LFTagOnDatabase", []))  # fmt: skip
-        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
-            for table in page["TableList"]:
-                name = table["Name"]
-                columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"] + table.get("PartitionKeys", [])]
-                assigned = lakeformation.get_resource_lf_tags(
-                    Resource={"TableWithColumns": {"DatabaseName": database, "Name": name, "ColumnNames": columns}}
-                )
-                table_tags = lakeformation.get_resource_lf_tags(
-                    Resource={"Table": {"DatabaseName": database, "Name": name}}
-                ).get("LFTagsOnTable", [])
-                grants.tables[name] = TableEntry(
-                    columns, database_tags, tags_of(table_tags),
-                    {c["Name"]: tags_of(c["LFTags"]) for c in assigned.get("LFTagsOnColumns", [])},
-                    {k: table[k] for k in ("Name", "Description", "StorageDescriptor", "PartitionKeys") if k in table},
-                    has_data(glue, database, name),
-                )  # fmt: skip
+        for table in catalog_tables(glue, database):
+            name = table["Name"]
+            columns = [c["Name"] for c in table["StorageDescriptor"]["Columns"] + table.get("PartitionKeys", [])]
+            assigned = lakeformation.get_resource_lf_tags(
+                Resource={"TableWithColumns": {"DatabaseName": database, "Name": name, "ColumnNames": columns}}
+            )
+            table_tags = lakeformation.get_resource_lf_tags(
+                Resource={"Table": {"DatabaseName": database, "Name": name}}
+            ).get("LFTagsOnTable", [])
+            grants.tables[name] = TableEntry(
+                columns, database_tags, tags_of(table_tags),
+                {c["Name"]: tags_of(c["LFTags"]) for c in assigned.get("LFTagsOnColumns", [])},
+                {k: table[k] for k in ("Name", "Description", "StorageDescriptor", "PartitionKeys") if k in table},
+                has_data(glue, database, name),
+            )  # fmt: skip
         return grants
 
     def to_json(self) -> str:
@@ -194,6 +193,12 @@ class Session:
             if table.catalog or (table.db and table.db != self.grants.database):
                 raise AccessDeniedError(f"{self.role} has no SELECT on {table.sql()}: not a table of "
                                         f"{self.grants.database}")  # fmt: skip
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        """The query's rows as column → value."""
+        relation = self.query(sql)
+        names = [d[0] for d in relation.description]
+        return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 
     def query(self, sql: str) -> duckdb.DuckDBPyRelation:
         """Athena SQL, transpiled to DuckDB, as this role.

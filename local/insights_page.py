@@ -50,9 +50,7 @@ def _rows(session: Session, sql: str, view: str) -> list[dict[str, Any]]:
     """The rows of a query over one view; none when the role cannot read the view (its chart stays empty)."""
     if view not in session.views:
         return []
-    relation = session.query(sql)
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
+    return session.rows(sql)
 
 
 def _by_marketplace(rows: list[dict[str, Any]], x: str, y: str, kind: str = "line") -> go.Figure:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from local.truth_check import Context, TruthCheck, _latest_as_of, _money, compare_days
 from sandbox import truth
@@ -20,12 +20,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from local.governed import Session
-
-
-def _rows(session: Session, sql: str) -> list[dict[str, Any]]:
-    relation = session.query(sql)
-    names = [d[0] for d in relation.description]
-    return [dict(zip(names, row, strict=True)) for row in relation.fetchall()]
 
 
 @dataclass
@@ -62,7 +56,7 @@ def check_daily_sales(ctx: Context, session: Session) -> TruthCheck:
     """Units, lines and shipped sales per ASIN × marketplace × purchase day equal Amazon's order lines at their
     latest status; refunds per ASIN × posting day equal the refunds in the settlements Amazon closed."""
     result = TruthCheck("view daily_sales")
-    lake = {(r["marketplace_id"], r["day"], r["asin"]): r for r in _rows(session, "SELECT * FROM daily_sales")}
+    lake = {(r["marketplace_id"], r["day"], r["asin"]): r for r in session.rows("SELECT * FROM daily_sales")}
     for account, market in ctx.sellers:
         orders = OrderTruth(ctx, account, market)
         refunds = truth.settled_refunds(ctx.box, account, market, _latest_as_of(ctx, "settlements").get(market))
@@ -109,7 +103,7 @@ def check_conversion(ctx: Context, session: Session) -> TruthCheck:
               "units_ordered": ("salesByDate", "unitsOrdered"),
               "unit_session_percentage": ("trafficByDate", "unitSessionPercentage"),
               "buy_box_percentage": ("trafficByDate", "buyBoxPercentage")}  # fmt: skip
-    lake = {(r["marketplace_id"], str(r["day"])): r for r in _rows(session, "SELECT * FROM conversion")}
+    lake = {(r["marketplace_id"], str(r["day"])): r for r in session.rows("SELECT * FROM conversion")}
     return compare_days(ctx, result, owners, lake, fields)
 
 
@@ -138,10 +132,10 @@ def check_inventory_health(ctx: Context, session: Session) -> TruthCheck:
     """Each ASIN's FBA stock on the newest snapshot, its units sold in the seven days before, and the days of cover
     that pace gives, against Amazon's inventory and sales by ASIN."""
     result = TruthCheck("view inventory_health")
-    view = _rows(session, "SELECT * FROM inventory_health")
-    snapshots = {r["report_id"]: r for r in _rows(
-        session, "SELECT marketplace_id, report_id, max(ingested_at) AS at FROM fba_inventory "
-                 f"WHERE snapshot_date = DATE '{ctx.today.isoformat()}' GROUP BY 1, 2")}  # fmt: skip
+    view = session.rows("SELECT * FROM inventory_health")
+    snapshots = {r["report_id"]: r for r in session.rows(
+        "SELECT marketplace_id, report_id, max(ingested_at) AS at FROM fba_inventory "
+        f"WHERE snapshot_date = DATE '{ctx.today.isoformat()}' GROUP BY 1, 2")}  # fmt: skip
     for account, market in ctx.sellers:
         rows = {r["asin"]: r for r in view if r["marketplace_id"] == market}
         reports = [s for s in snapshots.values() if s["marketplace_id"] == market]
@@ -180,7 +174,7 @@ FEE_COLUMNS = {"commission_fees": "Commission", "fulfillment_fees": "FBAPerUnitF
 def check_payouts(ctx: Context, session: Session) -> TruthCheck:
     """Each closed settlement's period, deposit, total, orders, refunds, fees and lines equal Amazon's."""
     result = TruthCheck("view payouts")
-    lake = {r["settlement_id"]: r for r in _rows(session, "SELECT * FROM payouts")}
+    lake = {r["settlement_id"]: r for r in session.rows("SELECT * FROM payouts")}
     columns = {"period_start": "start", "period_end": "end", "deposit_date": "deposit_date", "total": "total",
                "orders": "orders_total", "refunds": "refunds_total", "fees": "fees_total", "amount_lines": "lines",
                "currency": "currency"}  # fmt: skip
@@ -208,7 +202,7 @@ def check_product_movers(ctx: Context, session: Session) -> TruthCheck:
     """Units per ASIN in the last seven days of data and in the seven before, and the fortnight's shipped sales,
     refunds and refund rate, against Amazon's order lines and the refunds in its settlements."""
     result = TruthCheck("view product_movers")
-    view = _rows(session, "SELECT * FROM product_movers")
+    view = session.rows("SELECT * FROM product_movers")
     for account, market in ctx.sellers:
         rows = {r["asin"]: r for r in view if r["marketplace_id"] == market}
         if not rows:
@@ -242,7 +236,7 @@ def check_search_term_share(ctx: Context, session: Session) -> TruthCheck:
     """Each week's search terms with their rank, clicked ASINs and the seller's click and conversion shares, against
     Amazon's brand analytics for the seller's listings."""
     result = TruthCheck("view search_term_share")
-    view = _rows(session, "SELECT * FROM search_term_share")
+    view = session.rows("SELECT * FROM search_term_share")
     for account, market in ctx.sellers:
         terms = truth.brand_search_terms(ctx.box, account, market)
         ours = {listing.asin for listing in ctx.box.world.listings(account, market)}
@@ -267,8 +261,8 @@ def check_search_term_share(ctx: Context, session: Session) -> TruthCheck:
 def check_listing_issues(ctx: Context, session: Session) -> TruthCheck:
     """The newest snapshot's listings with an issue, and its severity, are the fetched SKUs Amazon reports one on."""
     result = TruthCheck("view listing_issues")
-    view = {(r["marketplace_id"], r["sku"]): r for r in _rows(session, "SELECT * FROM listing_issues")}
-    fetched = _rows(session, """SELECT marketplace_id, sku FROM listings_items i
+    view = {(r["marketplace_id"], r["sku"]): r for r in session.rows("SELECT * FROM listing_issues")}
+    fetched = session.rows("""SELECT marketplace_id, sku FROM listings_items i
                                 WHERE snapshot_date = (SELECT max(snapshot_date) FROM listings_items
                                                        WHERE marketplace_id = i.marketplace_id)""")  # fmt: skip
     for account, market in ctx.sellers:
