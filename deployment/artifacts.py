@@ -17,6 +17,7 @@ from deployment.templates import ROOT, STATE_MACHINES, load
 LAMBDA_PACKAGES = ("ingestion_lambdas", "lake_formation")
 GLUE_PACKAGES = ("glue_jobs", "lake_formation")
 GLUE_SCRIPT = ROOT / "glue_jobs" / "curate_reports" / "job.py"
+LOADER_SCRIPT = ROOT / "glue_jobs" / "load_warehouse" / "job.py"
 
 
 def build_package(target: Path, with_dependencies: bool = True) -> Path:
@@ -58,6 +59,7 @@ def artifact_keys() -> dict[str, str]:
         "lambda": _default("ingestion.yaml", "CodeKey"),
         "glue_script": _default("curation.yaml", "ScriptKey"),
         "glue_package": _default("curation.yaml", "PackageKey"),
+        "loader_script": _default("warehouse.yaml", "ScriptKey"),
     }
     for resource in load("ingestion.yaml")["Resources"].values():
         location = resource.get("Properties", {}).get("DefinitionS3Location")
@@ -73,6 +75,7 @@ def upload_artifacts(s3: Any, bucket: str, with_dependencies: bool = True) -> di
         s3.upload_file(str(build_package(Path(work) / "lambda.zip", with_dependencies)), bucket, keys["lambda"])
         s3.upload_file(str(build_glue_package(Path(work) / "glue.zip")), bucket, keys["glue_package"])
     s3.upload_file(str(GLUE_SCRIPT), bucket, keys["glue_script"])
+    s3.upload_file(str(LOADER_SCRIPT), bucket, keys["loader_script"])
     for name, key in keys.items():
         if name.startswith("asl:"):
             s3.upload_file(str(STATE_MACHINES / name.removeprefix("asl:")), bucket, key)

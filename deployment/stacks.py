@@ -1,8 +1,9 @@
 """`spapi-lake deploy`: package the code, upload it with the ASL files, deploy the stacks with boto3.
 
 Uses the AWS credentials and region of the environment. The storage stack goes first (the ingestion and curation
-stacks import its exports), governance last; then the database's IAMAllowedPrincipals default is revoked and the
-insight views are created through the Athena workgroup. Secrets (the LWA app credentials, each account's refresh
+stacks import its exports), then governance, after which the database's IAMAllowedPrincipals default is revoked and
+the insight views are created through the Athena workgroup; then, when asked for, the warehouse (Redshift Serverless
+and its loader) and BI (QuickSight on the views). Secrets (the LWA app credentials, each account's refresh
 token) are set by you afterwards, in Secrets Manager, under the names the stack outputs and your accounts file give.
 The offline runtime deploys the same stacks, with the same parameters but for its endpoints, into moto
 (local/provision.py).
@@ -41,6 +42,9 @@ def stack_parameters(
         "curation": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["glue_script"],
                      "PackageKey": keys["glue_package"]},
         "governance": {"Prefix": prefix},
+        "warehouse": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["loader_script"],
+                      "PackageKey": keys["glue_package"]},
+        "bi": {"Prefix": prefix},
     }[part]  # fmt: skip
     if part == "governance" and "DeployerArn" not in overrides:
         parameters["DeployerArn"] = deployer_arn(aws.client("sts"))
@@ -116,17 +120,24 @@ def outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
-def deploy(prefix: str, artifacts_bucket: str, accounts_file: Path | None) -> dict[str, str]:
+def deploy(
+    prefix: str, artifacts_bucket: str, accounts_file: Path | None, optional: dict[str, dict[str, str]] | None = None
+) -> dict[str, str]:
+    """Deploy every stack, and the optional ones named in `optional` (part → parameters beyond the usual)."""
     upload_artifacts(aws.client("s3"), artifacts_bucket)
     accounts = accounts_file.read_text(encoding="utf-8") if accounts_file is not None else None
     cfn, s3, result = aws.client("cloudformation"), aws.client("s3"), dict[str, str]()
+    optional = optional or {}
     for stack in STACKS:
+        if stack.optional and stack.part not in optional:
+            continue
         name = stack_name(prefix, stack.part)
         body = template_argument((TEMPLATES / stack.template).read_text(encoding="utf-8"), name, s3, artifacts_bucket)
-        parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts)
+        parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts, **optional.get(stack.part, {}))
         result |= outputs(deploy_stack(cfn, name, body, parameters))
-    revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
-    # Athena creates a view only for who may SELECT what it reads: the lake admin, not the deployer.
-    admin = role_session(aws.client("sts"), result["LakeAdminRoleArn"])
-    create_views(admin.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
+        if stack.part == "governance":  # the views exist before QuickSight's datasets read them
+            revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
+            # Athena creates a view only for who may SELECT what it reads: the lake admin, not the deployer.
+            admin = role_session(aws.client("sts"), result["LakeAdminRoleArn"])
+            create_views(admin.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
     return result

@@ -25,13 +25,17 @@ REPORT_PLAN = TEMPLATES / "report-plan.json"
 
 @dataclass(frozen=True)
 class StackTemplate:
-    part: str  # storage, ingestion, curation: the stack is named <prefix>-<part>
+    part: str  # storage, ingestion, curation, ...: the stack is named <prefix>-<part>
     template: str  # file name in cloudformation/
+    optional: bool = False  # deployed only when asked for (spapi-lake deploy --warehouse / --bi)
 
 
-# In deployment order: ingestion and curation import the storage stack's exports, governance all three stacks'.
+# In deployment order: ingestion and curation import the storage stack's exports, governance the first three
+# stacks', the warehouse storage's and curation's (its load runs in the curation workflow), BI governance's.
 STACKS = (StackTemplate("storage", "storage.yaml"), StackTemplate("ingestion", "ingestion.yaml"),
-          StackTemplate("curation", "curation.yaml"), StackTemplate("governance", "governance.yaml"))  # fmt: skip
+          StackTemplate("curation", "curation.yaml"), StackTemplate("governance", "governance.yaml"),
+          StackTemplate("warehouse", "warehouse.yaml", optional=True),
+          StackTemplate("bi", "bi.yaml", optional=True))  # fmt: skip
 
 
 def load(name: str) -> dict[str, Any]:

@@ -55,3 +55,8 @@ class RowAccountingError(CurationError):
 
 class CatalogRegistrationError(CurationError):
     """The Glue Data Catalog refused partitions of a curated table."""
+
+
+class WarehouseLoadError(Exception):
+    """A warehouse load cannot be done as asked (a statement failed, an unknown --warehouse); the load's transaction
+    is rolled back, its runs stay out of the ledger, and the next load takes them again."""

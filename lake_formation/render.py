@@ -44,6 +44,31 @@ def redshift_type(registry_type: str) -> str:
     return mapping[registry_type]
 
 
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "boolean": "BOOLEAN",
+    "double": "DOUBLE",
+}
+
+
+def duckdb_type(glue_type: str) -> str:
+    return glue_type.upper() if glue_type.startswith("decimal") else DUCKDB_TYPES.get(glue_type, "VARCHAR")
+
+
+def empty_source(table: dict[str, Any]) -> str:
+    """A table with no data yet: its columns, typed, and no rows (as Athena answers a table with no partitions)."""
+    columns = table["StorageDescriptor"]["Columns"] + table.get("PartitionKeys", [])
+    return (
+        "(SELECT "
+        + ", ".join(f'CAST(NULL AS {duckdb_type(c["Type"])}) AS "{c["Name"]}"' for c in columns)
+        + " WHERE false)"
+    )
+
+
 def _glue_column(column: Column) -> dict[str, Any]:
     return {"Name": column.name, "Type": glue_type(column.type), "Comment": column.description[:255]}
 
@@ -100,11 +125,25 @@ def athena_ddl(dataset: Dataset, database: str, location: str) -> str:
     )
 
 
-def redshift_ddl(dataset: Dataset, schema: str) -> str:
-    columns = ",\n  ".join(
-        f"{c.name} {redshift_type(c.type)}{'' if c.nullable else ' NOT NULL'}" for c in dataset.columns
-    )
-    return f"CREATE TABLE IF NOT EXISTS {schema}.{dataset.table} (\n  {columns}\n)"
+def redshift_column(column: Column) -> str:
+    return f"{column.name} {redshift_type(column.type)}{'' if column.nullable else ' NOT NULL'}"
+
+
+def redshift_keys(dataset: Dataset) -> str:
+    """Distribution and sort keys from the grain: rows are spread by the first key column that is neither a
+    partition nor a day (an order id, a SKU, an ASIN: many distinct values, joined on), or evenly where the key
+    has none; and sorted by the curation day, then marketplace, which is how analysts filter."""
+    day = dataset.curation.day
+    spread = [c for c in dataset.dedupe_key if c not in dataset.partitions and c != day]
+    distribution = f"DISTSTYLE KEY DISTKEY ({spread[0]})" if spread else "DISTSTYLE EVEN"
+    return f"{distribution} SORTKEY ({day}, marketplace_id)"
+
+
+def redshift_ddl(dataset: Dataset, schema: str, extra_columns: tuple[str, ...] = ()) -> str:
+    """The warehouse table of a dataset: every registry column, then `extra_columns` (the loader's own, as
+    `name TYPE` text), with its distribution and sort keys."""
+    columns = ",\n  ".join([redshift_column(c) for c in dataset.columns] + list(extra_columns))
+    return f"CREATE TABLE IF NOT EXISTS {schema}.{dataset.table} (\n  {columns}\n)\n{redshift_keys(dataset)}"
 
 
 def _quote(text: str) -> str:

@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
     deploy.add_argument("--prefix", default="spapi-lake")
     deploy.add_argument("--accounts", type=Path, help="JSON account registry (see the README)")
+    deploy.add_argument("--warehouse", action="store_true",
+                        help="also Redshift Serverless and its loader (cloudformation/warehouse.yaml; costs, README)")
+    deploy.add_argument("--bi", metavar="QUICKSIGHT_PRINCIPAL_ARN",
+                        help="also QuickSight (cloudformation/bi.yaml) shared with this user or group ARN")
     return parser
 
 
@@ -180,7 +184,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from deployment.stacks import deploy  # noqa: PLC0415
 
-    for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts).items():
+    optional = {"warehouse": {}} if args.warehouse else {}
+    optional |= {"bi": {"QuickSightPrincipalArn": args.bi}} if args.bi else {}
+    for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts, optional).items():
         print(f"{key}: {value}")
     return 0
 

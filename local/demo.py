@@ -88,7 +88,7 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
     differences = 0
     validated: dict[str, tuple[str, RunReport]] = {}  # dataset → its last run that validated a batch (day, run)
     with stage("start", timings):
-        simulation = Simulation(start=start).__enter__()
+        simulation = Simulation(start=start, warehouse=out_dir / "warehouse.duckdb").__enter__()
     stack = simulation.stack
     assert stack.sandbox is not None and stack.resources is not None  # noqa: S101
     try:

@@ -24,7 +24,8 @@ from sqlglot.errors import SqlglotError
 from lake_formation import views
 from lake_formation.access import TableTags, grants_for, selectable_columns, tags_of
 from lake_formation.governance import ROLE_OUTPUTS
-from local.query import catalog_tables, empty_source, has_data, parquet_source
+from lake_formation.render import empty_source
+from local.query import catalog_tables, has_data, parquet_source
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

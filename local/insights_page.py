@@ -14,23 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
-from lake_formation import registry
+from lake_formation import bi, registry
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from local.governed import Session
 
-# Chart ids the page and its browser test agree on, with what each chart shows.
-CHARTS = {
-    "sales": "Shipped sales per day and marketplace, in its currency (daily_sales)",
-    "units": "Units ordered per day and marketplace (daily_sales)",
-    "movers": "Top movers: units in the last 7 days against the 7 before (product_movers)",
-    "conversion": "Unit session percentage per day and marketplace (conversion)",
-    "cover": "Days of FBA cover, lowest first (inventory_health)",
-    "payouts": "Settlement payouts per deposit date, in the marketplace's currency (payouts)",
-    "search": "The seller's click share of its top search terms, newest week (search_term_share)",
-}
+# Chart ids the page, its browser test and the QuickSight dashboard agree on, with what each chart shows: declared
+# once, with the dashboard (lake_formation/bi.py).
+CHARTS = {chart.id: chart.title for chart in bi.CHARTS}
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 
 

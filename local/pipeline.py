@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from glue_jobs.curate_reports.report import RunReport
+from glue_jobs.curate_reports.report import RunReport, report_key
+from glue_jobs.load_warehouse.job import LoadReport
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
 from lake_formation.raw_zone import ManifestEntry, RawZone
@@ -112,24 +113,41 @@ def start_curation(stack: LocalStack, dataset: str) -> str:
     return str(glue.start_job_run(JobName=stack.resources.curation_job, Arguments={"--dataset": dataset})["JobRunId"])
 
 
-def wait_curation(stack: LocalStack, dataset: str, run_id: str, timeout_s: float = 600) -> RunReport:
-    """Wait for a curation run and return its run report; raises RuntimeError if the run failed."""
-    assert stack.resources is not None  # noqa: S101
-    glue, s3 = aws.client("glue"), aws.client("s3")
+def wait_job_run(job: str, run_id: str, what: str, timeout_s: float = 600) -> None:
+    """Wait for a Glue job run to end; raises RuntimeError if it did not succeed (`what` names it in the error)."""
+    glue = aws.client("glue")
     deadline = time.monotonic() + timeout_s
-    while (run := glue.get_job_run(JobName=stack.resources.curation_job, RunId=run_id)["JobRun"])["JobRunState"] in (
+    while (run := glue.get_job_run(JobName=job, RunId=run_id)["JobRun"])["JobRunState"] in (
         "STARTING",
         "RUNNING",
         "STOPPING",
     ):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"curation of {dataset} still running after {timeout_s}s")
+            raise TimeoutError(f"{what} still running after {timeout_s}s")
         time.sleep(0.1)
     if run["JobRunState"] != "SUCCEEDED":
         error = JOB_RUN_ERRORS.get(run_id, run.get("ErrorMessage", ""))
-        raise RuntimeError(f"curation of {dataset} ended {run['JobRunState']}: {error}")
-    body = s3.get_object(Bucket=stack.resources.curated_bucket, Key=f"_runs/{dataset}/{run_id}.json")["Body"].read()
-    return RunReport.model_validate_json(body)
+        raise RuntimeError(f"{what} ended {run['JobRunState']}: {error}")
+
+
+def wait_curation(stack: LocalStack, dataset: str, run_id: str, timeout_s: float = 600) -> RunReport:
+    """Wait for a curation run and return its run report; raises RuntimeError if the run failed."""
+    assert stack.resources is not None  # noqa: S101
+    wait_job_run(stack.resources.curation_job, run_id, f"curation of {dataset}", timeout_s)
+    key = report_key(dataset, run_id)
+    return RunReport.model_validate_json(aws.client("s3").get_object(Bucket=stack.resources.curated_bucket,
+                                                                     Key=key)["Body"].read())  # fmt: skip
+
+
+def run_load(stack: LocalStack, timeout_s: float = 600) -> LoadReport:
+    """Run the warehouse loader job once, wait for it, and return its report."""
+    assert stack.resources is not None  # noqa: S101
+    job = stack.resources.loader_job
+    run_id = str(aws.client("glue").start_job_run(JobName=job)["JobRunId"])
+    wait_job_run(job, run_id, "the warehouse load", timeout_s)
+    key = f"_loads/{run_id}/report.json"
+    return LoadReport.model_validate_json(aws.client("s3").get_object(Bucket=stack.resources.curated_bucket,
+                                                                      Key=key)["Body"].read())  # fmt: skip
 
 
 def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> RunReport:
@@ -138,33 +156,43 @@ def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> Run
 
 
 def run_curation_workflow(stack: LocalStack) -> dict[str, RunReport]:
-    """Fire the deployed curation triggers in order, as Glue does: each trigger starts all its actions at once, and
-    a failed run is run again as the job's MaxRetries says; the next trigger fires when all runs succeeded."""
+    """Fire the deployed curation workflow's triggers in order, as Glue does: each trigger starts all its actions
+    at once, and a failed run is run again as its job's MaxRetries says; the next trigger fires when all runs
+    succeeded. Returns the curation runs' reports by dataset (the warehouse load, last, reports in the bucket)."""
     assert stack.resources is not None  # noqa: S101
-    retries = int(aws.client("glue").get_job(JobName=stack.resources.curation_job)["Job"].get("MaxRetries", 0))
+    glue = aws.client("glue")
     reports: dict[str, RunReport] = {}
     for trigger in curation_workflow():
-        pending = dict.fromkeys(trigger, 0)  # dataset → failed attempts
+        pending = dict.fromkeys(range(len(trigger)), 0)  # action → failed attempts
         while pending:
-            runs = {dataset: start_curation(stack, dataset) for dataset in pending}
-            for dataset, run_id in runs.items():
+            runs = {n: _start(*trigger[n]) for n in pending}
+            for n, run_id in runs.items():
+                job, arguments = trigger[n]
                 try:
-                    reports[dataset] = wait_curation(stack, dataset, run_id)
-                    del pending[dataset]
+                    if job == stack.resources.curation_job:
+                        reports[arguments["--dataset"]] = wait_curation(stack, arguments["--dataset"], run_id)
+                    else:
+                        wait_job_run(job, run_id, job)
+                    del pending[n]
                 except RuntimeError:
-                    if pending[dataset] == retries:
+                    if pending[n] == int(glue.get_job(JobName=job)["Job"].get("MaxRetries", 0)):
                         raise
-                    pending[dataset] += 1
+                    pending[n] += 1
     return reports
 
 
-def curation_workflow() -> list[list[str]]:
-    """The datasets the deployed Glue workflow curates, trigger by trigger in firing order: the scheduled trigger's
-    actions, then the conditional triggers' (their predicate: the scheduled runs succeeded). moto stores triggers
-    but fires none; the offline runner fires them in this order."""
+def _start(job: str, arguments: dict[str, str]) -> str:
+    return str(aws.client("glue").start_job_run(JobName=job, Arguments=arguments)["JobRunId"])
+
+
+def curation_workflow() -> list[list[tuple[str, dict[str, str]]]]:
+    """The deployed Glue workflow's job runs, trigger by trigger in firing order, each as (job, arguments): the
+    scheduled trigger's, then the conditional triggers' in the order the stacks made them (the item datasets once
+    the report datasets succeeded, then the warehouse load). moto stores triggers but fires none; the offline
+    runner fires them in this order."""
     triggers = aws.client("glue").get_triggers()["Triggers"]
     ordered = sorted(triggers, key=lambda t: t["Type"] != "SCHEDULED")
-    return [[str(a["Arguments"]["--dataset"]) for a in t["Actions"]] for t in ordered]
+    return [[(str(a["JobName"]), dict(a.get("Arguments", {}))) for a in t["Actions"]] for t in ordered]
 
 
 def publish_duckdb(stack: LocalStack, target: Path) -> tuple[Path, list[str]]:

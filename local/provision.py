@@ -19,6 +19,8 @@ from ingestion_lambdas import aws
 from local.moto_gaps import EventSource, Made, make_skipped
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sandbox.server import RunningSandbox
 
 PREFIX = str(load("storage.yaml")["Parameters"]["Prefix"]["Default"])
@@ -94,8 +96,16 @@ class Deployment:
 
     @property
     def curation_job(self) -> str:
-        (job,) = self.of_type("AWS::Glue::Job").values()
-        return job
+        return self.of_type("AWS::Glue::Job")["CurationJob"]
+
+    @property
+    def loader_job(self) -> str:
+        return self.of_type("AWS::Glue::Job")["LoaderJob"]
+
+    @property
+    def warehouse(self) -> str:
+        """The DuckDB file the loader loads (offline the warehouse stack's --warehouse is duckdb://<path>)."""
+        return self.outputs["WarehouseUrl"].removeprefix("duckdb://")
 
     @property
     def notifications(self) -> EventSource:
@@ -130,7 +140,7 @@ def load_unpackaged(logical_id: str) -> dict[str, Any]:
     raise DeploymentLookupError(logical_id)
 
 
-def offline_parameters(sandbox: RunningSandbox, part: str) -> dict[str, str]:
+def offline_parameters(sandbox: RunningSandbox, part: str, warehouse: Path | None = None) -> dict[str, str]:
     info = sandbox.info()
     accounts = json.dumps([
         {key: account[key] for key in ("account_id", "kind", "selling_partner_id", "region", "marketplace_ids")}
@@ -139,6 +149,8 @@ def offline_parameters(sandbox: RunningSandbox, part: str) -> dict[str, str]:
     ])  # fmt: skip
     endpoints = {"SpApiEndpoint": info["spapi_endpoint"], "LwaEndpoint": info["lwa_endpoint"]}
     extra = OFFLINE_PARAMETERS.get(part, {}) | (endpoints if part == "ingestion" else {})
+    if part == "warehouse":  # the same loader and statements, on a DuckDB file instead of Redshift
+        extra |= {"Executor": "duckdb", "DuckDbPath": str(warehouse)}
     return stack_parameters(part, PREFIX, ARTIFACTS_BUCKET, accounts if part == "ingestion" else None, **extra)
 
 
@@ -147,17 +159,21 @@ def refresh_token_secret(account_id: str) -> str:
     return f"{PREFIX}/refresh-token/{account_id}"
 
 
-def provision(sandbox: RunningSandbox) -> Deployment:
-    """Upload the artifacts, deploy every stack into moto, make what moto skips, then do the operator's step."""
+def provision(sandbox: RunningSandbox, warehouse: Path) -> Deployment:
+    """Upload the artifacts, deploy every stack into moto, make what moto skips, then do the operator's step. The
+    warehouse stack loads the DuckDB file `warehouse`; BI (QuickSight) has no offline form and is not deployed (its
+    template is checked by cfn-lint and the tests)."""
     s3, cfn = aws.client("s3"), aws.client("cloudformation")
     s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
     upload_artifacts(s3, ARTIFACTS_BUCKET, with_dependencies=False)  # handlers run in this process, not from the zip
     deployment, made = Deployment(PREFIX), Made()
     for stack in STACKS:
+        if stack.part == "bi":
+            continue
         name = stack_name(PREFIX, stack.part)
         template = packaged_template(stack.template)
         body = template_argument(json.dumps(template), name, s3, ARTIFACTS_BUCKET)
-        described = deploy_stack(cfn, name, body, offline_parameters(sandbox, stack.part))
+        described = deploy_stack(cfn, name, body, offline_parameters(sandbox, stack.part, warehouse))
         make_skipped(name, template, made)
         deployment.outputs |= outputs(described)
         deployment.templates[stack.part] = template

@@ -9,19 +9,10 @@ import duckdb
 import sqlglot
 from duckdb_extensions import import_extension
 
+from lake_formation.render import duckdb_type
+
 if TYPE_CHECKING:
     from pathlib import Path
-
-DUCKDB_TYPES = {
-    "string": "VARCHAR",
-    "int": "INTEGER",
-    "bigint": "BIGINT",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "boolean": "BOOLEAN",
-    "double": "DOUBLE",
-}
-
 
 def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that reads s3:// from the given endpoint (httpfs from its offline wheel)."""
@@ -34,25 +25,11 @@ def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.Du
     return con
 
 
-def duckdb_type(glue_type: str) -> str:
-    return glue_type.upper() if glue_type.startswith("decimal") else DUCKDB_TYPES.get(glue_type, "VARCHAR")
-
-
 def parquet_source(table: dict[str, Any]) -> str:
     """The DuckDB relation reading a Glue table's Parquet files, with its partition key types."""
     location = table["StorageDescriptor"]["Location"].rstrip("/")
     hive_types = ", ".join(f"'{k['Name']}': '{duckdb_type(k['Type'])}'" for k in table.get("PartitionKeys", []))
     return f"read_parquet('{location}/**/*.parquet', hive_partitioning = true, hive_types = {{{hive_types}}})"
-
-
-def empty_source(table: dict[str, Any]) -> str:
-    """A table with no data yet: its columns, typed, and no rows (as Athena answers a table with no partitions)."""
-    columns = table["StorageDescriptor"]["Columns"] + table.get("PartitionKeys", [])
-    return (
-        "(SELECT "
-        + ", ".join(f'CAST(NULL AS {duckdb_type(c["Type"])}) AS "{c["Name"]}"' for c in columns)
-        + " WHERE false)"
-    )
 
 
 def has_data(glue: Any, database: str, table: str) -> bool:

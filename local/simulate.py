@@ -156,13 +156,16 @@ class _Tee:
 class Simulation:
     """The offline world, travelling in time: enter it, then `run_day` for each simulated day in order."""
 
-    def __init__(self, faults: str = "", seed: int = 7, start: date | None = None) -> None:
+    def __init__(
+        self, faults: str = "", seed: int = 7, start: date | None = None, warehouse: Path | None = None
+    ) -> None:
         self.first = start or (datetime.now(UTC).date() - timedelta(days=30))
         sandbox_faults, self.runtime_faults = parse_faults(faults, seed)
         # Offline the client gives up on a silent call after 2 s (SpApiReadTimeoutSeconds), so a timeout fault
         # answers after 3 s and a slow call after half a second: the run meets the same faults, sooner.
         sandbox_faults = replace(sandbox_faults, timeout_seconds=3.0, slow_seconds=0.5)
-        self.stack = LocalStack(sandbox_config=SandboxConfig(seed=seed, time_scale=20.0, faults=sandbox_faults))
+        self.stack = LocalStack(sandbox_config=SandboxConfig(seed=seed, time_scale=20.0, faults=sandbox_faults),
+                                warehouse=warehouse)  # fmt: skip
         self._travel = time_machine.travel(datetime.combine(self.first, time(0, 5), UTC), tick=True)
         self.clock: Any = None
         self.hours: dict[str, time] = {}
@@ -235,7 +238,7 @@ def simulate(  # noqa: PLR0913 - the command's options
 ) -> SimulationRun:
     """Run `days` simulated days from `start` (default: 30 days before today) and check each against the truth."""
     results: list[DayResult] = []
-    simulation = Simulation(faults, seed, start)
+    simulation = Simulation(faults, seed, start, None if out_dir is None else out_dir / "warehouse.duckdb")
     with simulation:
         for number in range(days):
             result = simulation.run_day(simulation.day(number))

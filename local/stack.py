@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from local.event_sources import SqsEventSource
@@ -26,6 +28,8 @@ class LocalStack:
     sandbox: RunningSandbox | None = None
     resources: Deployment | None = None
     notifications: SqsEventSource | None = None
+    # The offline warehouse (a DuckDB file the loader job loads); None: a new file in a temporary folder.
+    warehouse: Path | None = None
 
     def __enter__(self) -> LocalStack:
         self.start()
@@ -39,7 +43,10 @@ class LocalStack:
     def start(self) -> None:
         self.aws.start()
         self.sandbox = start_in_thread(self.sandbox_config)
-        self.resources = provision(self.sandbox)
+        if self.warehouse is None:
+            self.warehouse = Path(tempfile.mkdtemp(prefix="spapi-lake-")) / "warehouse.duckdb"
+        self.warehouse.unlink(missing_ok=True)  # a new world: its warehouse starts empty
+        self.resources = provision(self.sandbox, self.warehouse.resolve())
         # The handlers run in this process: give them the environment CloudFormation gave the Lambda functions.
         os.environ.update(self.resources.environment())
         # On AWS the event source mapping feeds the queue to the notifications function; here this thread does.

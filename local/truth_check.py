@@ -25,6 +25,7 @@ from lake_formation import registry, views
 from lake_formation.raw_zone import ManifestEntry, RawZone
 from local.governed import LakeGrants, s3_source
 from local.query import catalog_views, connect_lake
+from local.warehouse_check import check_warehouse
 from sandbox import truth
 from sandbox.state import Sandbox
 
@@ -101,6 +102,7 @@ def check_day(stack: LocalStack, day: date) -> list[TruthCheck]:
         if name in tables or name not in registry.load_all()  # a table not curated yet is reported by its check
     ]
     checks += _check_views(stack, context, tables)
+    checks.append(check_warehouse(stack, con, tables))
     con.close()
     return checks
 

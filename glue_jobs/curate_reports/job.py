@@ -31,7 +31,14 @@ from glue_jobs.common.curated_objects import CuratedObjects
 from glue_jobs.common.spark import get_spark
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.common.validation import ValidationOutcome, validate
-from glue_jobs.curate_reports.report import BatchRows, RunReport, UnreadableObject, ValidationSummary
+from glue_jobs.curate_reports.report import (
+    BatchRows,
+    RunReport,
+    UnreadableObject,
+    ValidationSummary,
+    report_key,
+    report_keys,
+)
 from glue_jobs.curate_reports.transforms import (
     CORRUPT_RECORD,
     HEAD_BYTES,
@@ -395,6 +402,7 @@ def account(
         quarantined=quarantined,
         deduplicated=valid - merged.new_rows,
         partitions=len(touched),
+        partition_values=touched,
         replaced=merged.replaced,
         missing_columns=parsed.missing_columns,
         extra_columns=parsed.extra_columns,
@@ -435,11 +443,7 @@ def batch_rows(rows: DataFrame, dataset: Dataset) -> tuple[dict[str, BatchRows],
 def previous_reports(s3: Any, bucket: str, table: str, limit: int = PREVIOUS_REPORTS) -> Iterator[RunReport]:
     """The dataset's earlier run reports (s3://<curated>/_runs/<table>/<run id>.json), the latest first; at most
     `limit` of them are read. A report this code cannot read is skipped."""
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"_runs/{table}/"):
-        keys += [(item["LastModified"], item["Key"]) for item in page.get("Contents", [])
-                 if item["Key"].endswith(".json") and not item["Key"].endswith(".validation.json")]  # fmt: skip
-    for _, key in sorted(keys, reverse=True)[:limit]:
+    for _, key in report_keys(s3, bucket, table)[::-1][:limit]:
         try:
             yield RunReport.model_validate_json(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         except ValidationError as err:
@@ -562,7 +566,7 @@ def publish_report(s3: Any, config: JobConfig, report: RunReport) -> RunReport:
     """Every run leaves its report beside the data: s3://<curated>/_runs/<table>/<run id>.json."""
     s3.put_object(
         Bucket=config.curated_bucket,
-        Key=f"_runs/{report.dataset}/{config.run_id}.json",
+        Key=report_key(report.dataset, config.run_id),
         Body=report.model_dump_json().encode(),
         ContentType="application/json",
     )

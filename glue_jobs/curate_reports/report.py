@@ -6,7 +6,7 @@ curated zones").
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
@@ -77,6 +77,8 @@ class RunReport(BaseModel):
     quarantined: int = 0
     deduplicated: int = 0  # rows of this run replaced by a later ingestion of the same key (or a duplicate in it)
     partitions: int = 0  # curated partitions rewritten
+    # Which they are (name → value as text), emptied ones included: what the warehouse loader copies again.
+    partition_values: list[dict[str, str]] = []
     replaced: int = 0  # curated rows of earlier runs that a re-landed window replaced (Amazon restated or dropped them)
     missing_columns: list[str] = []  # declared columns the raw objects lack (null in the curated rows)
     extra_columns: list[str] = []  # raw columns the registry does not declare (reported, not curated)
@@ -99,3 +101,17 @@ class RunReport(BaseModel):
     def rows_accounted(self) -> bool:
         """Every row read is curated, quarantined or deduplicated away, and no row was made up."""
         return self.deduplicated >= 0 and self.rows_read == self.curated + self.quarantined + self.deduplicated
+
+
+def report_key(table: str, run_id: str) -> str:
+    """Where a run's report is in the curated bucket."""
+    return f"_runs/{table}/{run_id}.json"
+
+
+def report_keys(s3: Any, bucket: str, table: str) -> list[tuple[datetime, str]]:
+    """Every run report of a table (last modified, key), oldest first; the suites' results beside them left out."""
+    keys = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"_runs/{table}/"):
+        keys += [(item["LastModified"], item["Key"]) for item in page.get("Contents", [])
+                 if item["Key"].endswith(".json") and not item["Key"].endswith(".validation.json")]  # fmt: skip
+    return sorted(keys)

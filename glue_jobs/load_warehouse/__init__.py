@@ -1,0 +1,1 @@
+"""Glue job: load the curated zone into the warehouse (Redshift; offline a DuckDB file)."""
