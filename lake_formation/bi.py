@@ -99,25 +99,58 @@ def _column(view: str, name: str) -> dict[str, str]:
 def _visual(chart: Chart, types: dict[str, str]) -> dict[str, Any]:
     """One chart as a QuickSight visual: lines or bars over a day, or a ranking of horizontal bars."""
     on_date = types[chart.x] == "DATETIME"
-    category = ({"DateDimensionField": {"FieldId": f"{chart.id}-x", "Column": _column(chart.view, chart.x),
-                                        "DateGranularity": "DAY"}} if on_date else
-                {"CategoricalDimensionField": {"FieldId": f"{chart.id}-x", "Column": _column(chart.view, chart.x)}})
-    value = {"NumericalMeasureField": {"FieldId": f"{chart.id}-y", "Column": _column(chart.view, chart.y),
-                                       "AggregationFunction": {"SimpleNumericalAggregation": chart.aggregation}}}
-    colors = ([{"CategoricalDimensionField": {"FieldId": f"{chart.id}-color",
-                                              "Column": _column(chart.view, chart.color)}}] if chart.color else [])
+    category = (
+        {
+            "DateDimensionField": {
+                "FieldId": f"{chart.id}-x",
+                "Column": _column(chart.view, chart.x),
+                "DateGranularity": "DAY",
+            }
+        }
+        if on_date
+        else {"CategoricalDimensionField": {"FieldId": f"{chart.id}-x", "Column": _column(chart.view, chart.x)}}
+    )
+    value = {
+        "NumericalMeasureField": {
+            "FieldId": f"{chart.id}-y",
+            "Column": _column(chart.view, chart.y),
+            "AggregationFunction": {"SimpleNumericalAggregation": chart.aggregation},
+        }
+    }
+    colors = (
+        [{"CategoricalDimensionField": {"FieldId": f"{chart.id}-color", "Column": _column(chart.view, chart.color)}}]
+        if chart.color
+        else []
+    )
     wells = {"Category": [category], "Values": [value], "Colors": colors}
     title = {"Visibility": "VISIBLE", "FormatText": {"PlainText": chart.title}}
     if chart.kind == "line":
-        return {"LineChartVisual": {"VisualId": chart.id, "Title": title, "ChartConfiguration": {
-            "FieldWells": {"LineChartAggregatedFieldWells": wells}, "Type": "LINE"}}}
-    sort: dict[str, Any] = {"CategorySort": [{"FieldSort": {"FieldId": f"{chart.id}-y" if chart.limit else
-                                                            f"{chart.id}-x", "Direction": chart.order}}]}
+        return {
+            "LineChartVisual": {
+                "VisualId": chart.id,
+                "Title": title,
+                "ChartConfiguration": {"FieldWells": {"LineChartAggregatedFieldWells": wells}, "Type": "LINE"},
+            }
+        }
+    sort: dict[str, Any] = {
+        "CategorySort": [
+            {"FieldSort": {"FieldId": f"{chart.id}-y" if chart.limit else f"{chart.id}-x", "Direction": chart.order}}
+        ]
+    }
     if chart.limit:
         sort["CategoryItemsLimit"] = {"ItemsLimit": chart.limit, "OtherCategories": "EXCLUDE"}
-    return {"BarChartVisual": {"VisualId": chart.id, "Title": title, "ChartConfiguration": {
-        "FieldWells": {"BarChartAggregatedFieldWells": wells}, "SortConfiguration": sort,
-        "Orientation": "HORIZONTAL" if chart.kind == "hbar" else "VERTICAL", "BarsArrangement": "CLUSTERED"}}}
+    return {
+        "BarChartVisual": {
+            "VisualId": chart.id,
+            "Title": title,
+            "ChartConfiguration": {
+                "FieldWells": {"BarChartAggregatedFieldWells": wells},
+                "SortConfiguration": sort,
+                "Orientation": "HORIZONTAL" if chart.kind == "hbar" else "VERTICAL",
+                "BarsArrangement": "CLUSTERED",
+            },
+        }
+    }
     # fmt: skip
 
 

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     simulate = commands.add_parser("simulate", help="run the pipeline offline day after day, checking every day")
     simulate.add_argument("--days", type=int, default=7)
-    simulate.add_argument("--faults", default="", help="fault spec as for the sandbox, plus glue_crash")
+    simulate.add_argument("--faults", default="", help="fault spec as for the sandbox, plus glue_crash, landing_crash, load_crash")
     simulate.add_argument("--seed", type=int, default=7)
     simulate.add_argument("--start", type=date.fromisoformat, help="first simulated day (default: 30 days ago)")
     simulate.add_argument("--out", type=Path, default=Path("out"), help="where spapi_lake.duckdb is left")
@@ -56,10 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
     deploy.add_argument("--prefix", default="spapi-lake")
     deploy.add_argument("--accounts", type=Path, help="JSON account registry (see the README)")
-    deploy.add_argument("--warehouse", action="store_true",
-                        help="also Redshift Serverless and its loader (cloudformation/warehouse.yaml; costs, README)")
-    deploy.add_argument("--bi", metavar="QUICKSIGHT_PRINCIPAL_ARN",
-                        help="also QuickSight (cloudformation/bi.yaml) shared with this user or group ARN")
+    deploy.add_argument(
+        "--warehouse",
+        action="store_true",
+        help="also Redshift Serverless and its loader (cloudformation/warehouse.yaml; costs, README)",
+    )
+    deploy.add_argument(
+        "--bi",
+        metavar="QUICKSIGHT_PRINCIPAL_ARN",
+        help="also QuickSight (cloudformation/bi.yaml) shared with this user or group ARN",
+    )
     return parser
 
 
@@ -184,7 +190,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from deployment.stacks import deploy  # noqa: PLC0415
 
-    optional = {"warehouse": {}} if args.warehouse else {}
+    optional: dict[str, dict[str, str]] = {"warehouse": {}} if args.warehouse else {}
     optional |= {"bi": {"QuickSightPrincipalArn": args.bi}} if args.bi else {}
     for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts, optional).items():
         print(f"{key}: {value}")

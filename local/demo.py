@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from glue_jobs.curate_reports.report import ValidationSummary
+from glue_jobs.load_warehouse.statements import LEDGER
 from lake_formation import views
 from local.data_docs import localize
 from local.governed import grants_file, offline_session
@@ -79,6 +82,14 @@ def publish(stack: LocalStack, out_dir: Path, docs: Path, validated: dict[str, t
     page = write_page(session, validations, out_dir / "insights.html")
     say(f"   the insights page (charts from the views, opens offline): {page}")
     session.con.close()
+    assert stack.resources is not None  # noqa: S101
+    schema = stack.resources.outputs["WarehouseSchema"]
+    with duckdb.connect(stack.resources.warehouse, read_only=True) as warehouse:
+        (rows,) = warehouse.sql(" + ".join(f"(SELECT count(*) FROM {schema}.{name})" for name in tables)
+                                or "SELECT 0").fetchone() or (0,)  # fmt: skip
+        (runs,) = warehouse.sql(f"SELECT count(*) FROM {schema}.{LEDGER}").fetchone() or (0,)
+    say(f"   the warehouse (loaded after each curation by COPY + MERGE; offline a DuckDB file): {rows} rows in "
+        f"{len(tables)} tables, {runs} curation runs in its load ledger: {stack.resources.warehouse}")  # fmt: skip
 
 
 def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
@@ -141,6 +152,7 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
             "curated": f"s3://{stack.resources.curated_bucket}/ (moto, gone after the demo)",
             "data_docs": str(out_dir / "data_docs"),
             "insights": str(out_dir / "insights.html"),
+            "warehouse": str(out_dir / "warehouse.duckdb"),
         },
     }
     say(

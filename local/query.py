@@ -14,6 +14,7 @@ from lake_formation.render import duckdb_type
 if TYPE_CHECKING:
     from pathlib import Path
 
+
 def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection that reads s3:// from the given endpoint (httpfs from its offline wheel)."""
     con = duckdb.connect(database_file)

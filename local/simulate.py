@@ -41,6 +41,8 @@ CRON = re.compile(r"cron\((\d+) (\d+) ")
 RUNTIME_FAULTS = {
     "glue_crash": "a curation run dies after publishing, before marking its objects (once a day; Glue runs it again)",
     "landing_crash": "a landing dies after the upload, before the ledger update (once a day; reconcile repairs it)",
+    "load_crash": "a warehouse load dies half way through a table's transaction, after its COPY (once a day; Glue "
+    "runs it again)",
 }
 
 
@@ -95,7 +97,7 @@ def schedule_times(stack: LocalStack) -> dict[str, time]:
 
 
 def parse_faults(spec: str, seed: int) -> tuple[Faults, set[str]]:
-    """The sandbox's faults and the runtime's own (glue_crash) from one spec."""
+    """The sandbox's faults and the runtime's own (RUNTIME_FAULTS) from one spec."""
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     runtime = {p.split("=", 1)[0] for p in parts if p.split("=", 1)[0] in RUNTIME_FAULTS}  # once a day each
     sandbox = ",".join(p for p in parts if p.split("=", 1)[0] not in RUNTIME_FAULTS)
@@ -204,11 +206,15 @@ class Simulation:
         run_state_machine(stack, "catalog_and_listings")
         ingested = monotonic()
         self.clock.move_to(datetime.combine(day, self.hours["curation"], UTC))
-        with crash_after_publish(once="glue_crash" in self.runtime_faults) as glue_crashes:
+        with (
+            crash_after_publish(once="glue_crash" in self.runtime_faults) as glue_crashes,
+            crash_mid_load(once="load_crash" in self.runtime_faults) as load_crashes,
+        ):
             curation = run_curation_workflow(stack)
         curated = monotonic()
         faults = {name: count - faults_before.get(name, 0) for name, count in box.fault_counts().items()}
-        fired = {"landing_crash": len(landing_crashes), "glue_crash": len(glue_crashes)}
+        fired = {"landing_crash": len(landing_crashes), "glue_crash": len(glue_crashes),
+                 "load_crash": len(load_crashes)}  # fmt: skip
         faults |= {name: count for name, count in fired.items() if name in self.runtime_faults}
         result = DayResult(day, create_report_calls=box.created_reports() - before, ledger=ledger, faults=faults,
                            curation=curation, ingest_s=ingested - started, curate_s=curated - ingested,
@@ -296,6 +302,31 @@ def crash_after_publish(once: bool) -> Iterator[list[str]]:
         yield crashed
     finally:
         job.mark = original
+
+
+@contextmanager
+def crash_mid_load(once: bool) -> Iterator[list[str]]:
+    """With `once`, the first warehouse load to reach a MERGE dies there: its table's staging rows are copied, its
+    transaction open (rolled back by the loader; Glue then runs the load again). Yields the statements it died at."""
+    crashed: list[str] = []
+    if not once:
+        yield crashed
+        return
+    from glue_jobs.load_warehouse.executors import DuckDBExecutor  # noqa: PLC0415
+
+    original = DuckDBExecutor._run  # noqa: SLF001 - the executor's one statement runner
+
+    def run(self: DuckDBExecutor, sql: str) -> Any:
+        if sql.startswith("MERGE INTO") and not crashed:
+            crashed.append(sql.split(" ", 3)[2])
+            raise SimulatedCrashError("the warehouse load died half way through a table's transaction")
+        return original(self, sql)
+
+    DuckDBExecutor._run = run  # type: ignore[method-assign]  # noqa: SLF001
+    try:
+        yield crashed
+    finally:
+        DuckDBExecutor._run = original  # type: ignore[method-assign]  # noqa: SLF001
 
 
 @contextmanager

@@ -161,8 +161,9 @@ def load(s3: Any, executor: Executor, config: LoadConfig, now: datetime | None =
     for table, column in executor.query(columns_query(config.schema)):
         columns[str(table)].add(str(column))
     tables = {
-        dataset.table: load_table(s3, executor, config, dataset, loaded[dataset.table],
-                                  columns.get(dataset.table), now)  # fmt: skip
+        dataset.table: load_table(
+            s3, executor, config, dataset, loaded[dataset.table], columns.get(dataset.table), now
+        )  # fmt: skip
         for dataset in registry.load_all().values()
     }
     report = LoadReport(load_id=config.load_id, status="LOADED" if any(t.runs for t in tables.values())

@@ -68,6 +68,31 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(demo):
 
 
 @pytest.mark.timeout(600)
+def test_the_warehouse_it_leaves_holds_the_curated_tables_row_for_row_each_run_loaded_once(demo):
+    result, tmp_path = demo
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = json.loads(result.stdout.strip().splitlines()[-1])["outputs"]
+    lake = tmp_path / outputs["duckdb"]  # the curated zone as the catalog reads it, exported by the demo
+    con = duckdb.connect(str(tmp_path / outputs["warehouse"]), read_only=True)
+    con.sql(f"ATTACH '{lake}' AS lake (READ_ONLY)")
+    tables = [r[0] for r in con.sql("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'lake'")
+              .fetchall()]  # fmt: skip
+    assert len(tables) == 15
+    for table in tables:
+        columns = ", ".join(f'"{r[0]}"' for r in con.sql(
+            f"SELECT column_name FROM information_schema.columns WHERE table_catalog = 'lake' AND table_name = "
+            f"'{table}'").fetchall())  # fmt: skip
+        curated, stored = f'SELECT {columns} FROM lake."{table}"', f"SELECT {columns} FROM spapi.{table}"
+        assert con.sql(f"SELECT count(*) FROM ({curated} EXCEPT ALL {stored})").fetchone() == (0,), table
+        assert con.sql(f"SELECT count(*) FROM ({stored} EXCEPT ALL {curated})").fetchone() == (0,), table
+    # three days of curation runs, each published run once in the ledger, none twice
+    ledger = con.sql("SELECT table_name, run_id, count(*) AS n FROM spapi.load_ledger GROUP BY ALL").fetchall()
+    assert ledger and all(n == 1 for _, _, n in ledger)
+    assert len({table for table, _, _ in ledger}) == 15
+    assert "the warehouse (loaded after each curation" in result.stdout
+
+
+@pytest.mark.timeout(600)
 def test_the_query_command_answers_as_the_analyst_and_refuses_pii(demo):
     assert demo[0].returncode == 0, demo[0].stderr[-3000:]
     listed = query(demo, "--list")

@@ -24,7 +24,7 @@ DAYS = int(os.environ.get("SIMULATION_DAYS", "2"))  # the acceptance run, 7 days
 START = "2026-11-30"  # the runs cross a month's end: November's windows complete, December's start
 FAULTS = ("throttle=0.12,server_error=0.08,timeout=0.02,truncated_document=0.03,corrupt_document=0.02,"
           "duplicate_notification=0.1,drop_notification=0.1,delay_notification=0.1,token_expiry=0.2,"
-          "glue_crash,landing_crash")  # fmt: skip
+          "glue_crash,landing_crash,load_crash")  # fmt: skip
 
 
 def start_simulation(out: Path, faults: str = "") -> subprocess.Popen:
@@ -92,6 +92,9 @@ def test_every_day_every_checked_dataset_equals_the_ground_truth(runs, kind):
         assert day["ledger"]["pending"] == 0
         assert {"orders", "order_updates", "units_per_asin", "sales_and_traffic_by_date", "settlements",
                 "fba_inventory", "vendor_sales"} <= set(day["checks"])  # fmt: skip
+        # the warehouse (loaded by COPY + MERGE after each day's curation) equals the curated zone, row for row,
+        # and its ledger holds each published curation run once
+        assert day["checks"]["warehouse"]["rows"] > 0
         # every insight view, as the analyst queries it, against the ground truth
         assert {f"view {name}" for name in views.load_all()} <= set(day["checks"])
         assert all(c["rows"] > 0 for c in day["checks"].values()), day["checks"]
@@ -120,7 +123,7 @@ def test_the_faults_were_injected_and_recovered(runs):
             injected[name] = injected.get(name, 0) + count
     for name in ("throttle", "server_error", "timeout", "truncated_document", "corrupt_document",
                  "duplicate_notification", "drop_notification", "delay_notification", "token_expiry",
-                 "glue_crash", "landing_crash"):  # fmt: skip
+                 "glue_crash", "landing_crash", "load_crash"):  # fmt: skip
         assert injected.get(name, 0) > 0, (name, injected)
     calls = sum(day["spapi_calls"] for day in days)
     refused = injected["throttle"] + injected["server_error"] + injected["timeout"]

@@ -38,7 +38,7 @@ def session(stack):
     return boto
 
 
-def _value(column: Column, i: int, version: int, key: bool, day: str) -> str:
+def _value(column: Column, i: int, version: int, key: bool, day: str) -> str:  # noqa: PLR0911 - one per type
     if column.type == "date":
         return f"CAST(DATE '{day}' + INTERVAL {i % 28} DAY AS DATE)" if day else f"DATE '2026-11-{1 + i % 28:02d}'"
     if column.type == "timestamp":
@@ -160,9 +160,12 @@ def test_loads_replace_restated_rows_and_record_each_run_once(session, tmp_path)
         assert warehouse_rows(path, name) == curated_rows(session, name)
     assert len(warehouse_rows(path, "sales_and_traffic_by_date")) == 20  # nothing of December, 15-19 gone
     assert len(warehouse_rows(path, "settlements")) == 6  # replaced in place, never doubled
-    assert [(t, r) for t, r, _ in ledger(path)] == [("sales_and_traffic_by_date", "run-1"),
-                                                   ("sales_and_traffic_by_date", "run-2"),
-                                                   ("settlements", "run-s1"), ("settlements", "run-s2")]
+    assert [(t, r) for t, r, _ in ledger(path)] == [
+        ("sales_and_traffic_by_date", "run-1"),
+        ("sales_and_traffic_by_date", "run-2"),
+        ("settlements", "run-s1"),
+        ("settlements", "run-s2"),
+    ]
 
     # the same partitions loaded again under a new load id (a duplicate job run): rows and ledger unchanged
     before = ledger(path)
@@ -205,9 +208,14 @@ def test_a_column_the_registry_adds_is_added_to_the_loaded_table(session, tmp_pa
     path = tmp_path / "warehouse.duckdb"
     run_load(session, path, "load-x")
     dataset = registry.dataset("sales_and_traffic_by_date")
-    grown = dataset.model_copy(update={"columns": [*dataset.columns, Column(name="b2b_units", type="int",
-                                                                             source="B2B Units",
-                                                                             description="units ordered by B2B")]})
+    grown = dataset.model_copy(
+        update={
+            "columns": [
+                *dataset.columns,
+                Column(name="b2b_units", type="int", source="B2B Units", description="units ordered by B2B"),
+            ]
+        }
+    )
     (alter,) = table_statements(grown, "spapi", {c.name for c in dataset.columns} | {"_load_id"})
     assert alter == "ALTER TABLE spapi.sales_and_traffic_by_date ADD COLUMN b2b_units INTEGER"
     executor = DuckDBExecutor(str(path), session)
@@ -231,8 +239,12 @@ def test_both_executors_receive_the_same_statements(session, tmp_path):
                                     Body=b'{"entries": []}')  # fmt: skip
     duck = DuckDBExecutor(str(tmp_path / "w.duckdb"), session)
     duck.transaction(["CREATE SCHEMA IF NOT EXISTS spapi", *table_statements(dataset, "spapi", None)])
-    duck.transaction([f"CREATE TABLE IF NOT EXISTS spapi.{LEDGER} (table_name VARCHAR(128), run_id VARCHAR(256), "
-                      "load_id VARCHAR(128), loaded_at TIMESTAMP, partitions INTEGER, rows_loaded BIGINT)"])
+    duck.transaction(
+        [
+            f"CREATE TABLE IF NOT EXISTS spapi.{LEDGER} (table_name VARCHAR(128), run_id VARCHAR(256), "
+            "load_id VARCHAR(128), loaded_at TIMESTAMP, partitions INTEGER, rows_loaded BIGINT)"
+        ]
+    )
     duck.sent.clear()
     duck.transaction(plan)
     duck.close()
@@ -264,8 +276,10 @@ def test_a_failed_redshift_statement_rolls_the_transaction_back_and_says_why():
         stub.add_response("execute_statement", {"Id": "s-0", "SessionId": "session-1"})
         stub.add_response("describe_statement", {"Id": "s-0", "Status": "FINISHED"})
         stub.add_response("execute_statement", {"Id": "s-1"})
-        stub.add_response("describe_statement", {"Id": "s-1", "Status": "FAILED",
-                                                 "Error": "ERROR: Spectrum Scan Error: file has changed"})
+        stub.add_response(
+            "describe_statement",
+            {"Id": "s-1", "Status": "FAILED", "Error": "ERROR: Spectrum Scan Error: file has changed"},
+        )
         stub.add_response("execute_statement", {"Id": "s-2"}, {"Sql": "ROLLBACK", "SessionId": "session-1"})
         stub.add_response("describe_statement", {"Id": "s-2", "Status": "FINISHED"})
         with pytest.raises(WarehouseLoadError, match="file has changed"):
