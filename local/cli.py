@@ -37,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
     simulate = commands.add_parser("simulate", help="run the pipeline offline day after day, checking every day")
     simulate.add_argument("--days", type=int, default=7)
-    simulate.add_argument("--faults", default="", help="fault spec as for the sandbox, plus glue_crash, landing_crash, load_crash")
+    simulate.add_argument("--faults", default="",
+                          help="fault spec as for the sandbox, plus glue_crash, landing_crash, load_crash")  # fmt: skip
     simulate.add_argument("--seed", type=int, default=7)
     simulate.add_argument("--start", type=date.fromisoformat, help="first simulated day (default: 30 days ago)")
     simulate.add_argument("--out", type=Path, default=Path("out"), help="where spapi_lake.duckdb is left")
