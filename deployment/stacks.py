@@ -121,19 +121,24 @@ def outputs(stack: dict[str, Any]) -> dict[str, str]:
 
 
 def deploy(
-    prefix: str, artifacts_bucket: str, accounts_file: Path | None, optional: dict[str, dict[str, str]] | None = None
+    prefix: str,
+    artifacts_bucket: str,
+    accounts_file: Path | None,
+    optional: frozenset[str] = frozenset(),
+    overrides: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, str]:
-    """Deploy every stack, and the optional ones named in `optional` (part → parameters beyond the usual)."""
+    """Deploy every stack, and the optional ones named in `optional`; `overrides` gives a stack's other parameters
+    (part → parameter → value)."""
     upload_artifacts(aws.client("s3"), artifacts_bucket)
     accounts = accounts_file.read_text(encoding="utf-8") if accounts_file is not None else None
     cfn, s3, result = aws.client("cloudformation"), aws.client("s3"), dict[str, str]()
-    optional = optional or {}
+    overrides = overrides or {}
     for stack in STACKS:
         if stack.optional and stack.part not in optional:
             continue
         name = stack_name(prefix, stack.part)
         body = template_argument((TEMPLATES / stack.template).read_text(encoding="utf-8"), name, s3, artifacts_bucket)
-        parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts, **optional.get(stack.part, {}))
+        parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts, **overrides.get(stack.part, {}))
         result |= outputs(deploy_stack(cfn, name, body, parameters))
         if stack.part == "governance":  # the views exist before QuickSight's datasets read them
             revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])

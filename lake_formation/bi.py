@@ -168,7 +168,9 @@ def template() -> dict[str, Any]:
             "Properties": {
                 "AwsAccountId": account, "DataSourceId": {"Fn::Sub": "${Prefix}-athena"},
                 "Name": {"Fn::Sub": "${Prefix} lake (Athena)"}, "Type": "ATHENA",
-                "DataSourceParameters": {"AthenaParameters": {"WorkGroup": {"Ref": "Workgroup"}}},
+                # with QuickSightServiceRoleArn, the source queries as that role (the one granted below)
+                "DataSourceParameters": {"AthenaParameters": {"WorkGroup": {"Ref": "Workgroup"}, "RoleArn": {
+                    "Fn::If": ["DefaultServiceRole", {"Ref": "AWS::NoValue"}, {"Ref": "QuickSightServiceRoleArn"}]}}},
                 "SslProperties": {"DisableSsl": False},
                 "Permissions": _permissions(SOURCE_READ),
             },

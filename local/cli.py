@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="QUICKSIGHT_PRINCIPAL_ARN",
         help="also QuickSight (cloudformation/bi.yaml) shared with this user or group ARN",
     )
+    deploy.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="STACK.PARAMETER=VALUE",
+        help="any other template parameter, e.g. warehouse.SubnetIds=subnet-1,subnet-2 (repeatable)",
+    )
     return parser
 
 
@@ -191,9 +198,16 @@ def _demo(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from deployment.stacks import deploy  # noqa: PLC0415
 
-    optional: dict[str, dict[str, str]] = {"warehouse": {}} if args.warehouse else {}
-    optional |= {"bi": {"QuickSightPrincipalArn": args.bi}} if args.bi else {}
-    for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts, optional).items():
+    overrides: dict[str, dict[str, str]] = {"bi": {"QuickSightPrincipalArn": args.bi}} if args.bi else {}
+    for setting in args.set:
+        target, _, value = setting.partition("=")
+        part, _, parameter = target.partition(".")
+        if not (part and parameter and value):
+            print(f"error: --set {setting!r}: expected STACK.PARAMETER=VALUE", file=sys.stderr)
+            return 2
+        overrides.setdefault(part, {})[parameter] = value
+    optional = frozenset({"warehouse"} if args.warehouse else set()) | frozenset({"bi"} if args.bi else set())
+    for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts, optional, overrides).items():
         print(f"{key}: {value}")
     return 0
 

@@ -85,8 +85,8 @@ def publish(stack: LocalStack, out_dir: Path, docs: Path, validated: dict[str, t
     assert stack.resources is not None  # noqa: S101
     schema = stack.resources.outputs["WarehouseSchema"]
     with duckdb.connect(stack.resources.warehouse, read_only=True) as warehouse:
-        (rows,) = warehouse.sql(" + ".join(f"(SELECT count(*) FROM {schema}.{name})" for name in tables)
-                                or "SELECT 0").fetchone() or (0,)  # fmt: skip
+        counts = [warehouse.sql(f"SELECT count(*) FROM {schema}.{name}").fetchone() for name in tables]
+        rows = sum(int(count[0]) for count in counts if count)
         (runs,) = warehouse.sql(f"SELECT count(*) FROM {schema}.{LEDGER}").fetchone() or (0,)
     say(f"   the warehouse (loaded after each curation by COPY + MERGE; offline a DuckDB file): {rows} rows in "
         f"{len(tables)} tables, {runs} curation runs in its load ledger: {stack.resources.warehouse}")  # fmt: skip

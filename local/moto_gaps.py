@@ -234,6 +234,8 @@ def make_skipped(stack_name: str, template: dict[str, Any], made: Made) -> Made:
     """Make, in template order, each resource of the deployed stack that moto's CloudFormation left unusable."""
     stack = next(s for s in cloudformation_backends[ACCOUNT][REGION].stacks.values() if s.name == stack_name)
     for logical_id, resource in template["Resources"].items():
+        if "Condition" in resource and not stack.resource_map.lazy_condition_map[resource["Condition"]]:
+            continue  # not in this deployment (e.g. Redshift, when the warehouse runs on DuckDB)
         properties = _refs_to_made(resource.get("Properties", {}), made.physical_ids)
         if (maker := HANDMADE.get(resource["Type"])) is not None:
             made.physical_ids[logical_id] = maker(logical_id, clean_json(properties, stack.resource_map), made)

@@ -130,10 +130,13 @@ def wait_job_run(job: str, run_id: str, what: str, timeout_s: float = 600) -> No
         raise RuntimeError(f"{what} ended {run['JobRunState']}: {error}")
 
 
-def wait_curation(stack: LocalStack, dataset: str, run_id: str, timeout_s: float = 600) -> RunReport:
-    """Wait for a curation run and return its run report; raises RuntimeError if the run failed."""
+def wait_curation(
+    stack: LocalStack, dataset: str, run_id: str, timeout_s: float = 600, job: str | None = None
+) -> RunReport:
+    """Wait for a curation run (of the curation job, or `job`) and return its run report; raises RuntimeError if the
+    run failed."""
     assert stack.resources is not None  # noqa: S101
-    wait_job_run(stack.resources.curation_job, run_id, f"curation of {dataset}", timeout_s)
+    wait_job_run(job or stack.resources.curation_job, run_id, f"curation of {dataset}", timeout_s)
     key = report_key(dataset, run_id)
     return RunReport.model_validate_json(aws.client("s3").get_object(Bucket=stack.resources.curated_bucket,
                                                                      Key=key)["Body"].read())  # fmt: skip
@@ -169,8 +172,9 @@ def run_curation_workflow(stack: LocalStack) -> dict[str, RunReport]:
             for n, run_id in runs.items():
                 job, arguments = trigger[n]
                 try:
-                    if job == stack.resources.curation_job:
-                        reports[arguments["--dataset"]] = wait_curation(stack, arguments["--dataset"], run_id)
+                    if "--dataset" in arguments:  # a curation run (the report or the item datasets' job)
+                        dataset = arguments["--dataset"]
+                        reports[dataset] = wait_curation(stack, dataset, run_id, job=job)
                     else:
                         wait_job_run(job, run_id, job)
                     del pending[n]
@@ -187,9 +191,9 @@ def _start(job: str, arguments: dict[str, str]) -> str:
 
 def curation_workflow() -> list[list[tuple[str, dict[str, str]]]]:
     """The deployed Glue workflow's job runs, trigger by trigger in firing order, each as (job, arguments): the
-    scheduled trigger's, then the conditional triggers' in the order the stacks made them (the item datasets once
-    the report datasets succeeded, then the warehouse load). moto stores triggers but fires none; the offline
-    runner fires them in this order."""
+    scheduled trigger's, then the conditional triggers' in the order the stacks made them, which is the order of
+    their predicates (the item datasets once the report datasets' job succeeded, the warehouse load once the item
+    datasets' job did). moto stores triggers but fires none; the offline runner fires them in this order."""
     triggers = aws.client("glue").get_triggers()["Triggers"]
     ordered = sorted(triggers, key=lambda t: t["Type"] != "SCHEDULED")
     return [[(str(a["JobName"]), dict(a.get("Arguments", {}))) for a in t["Actions"]] for t in ordered]

@@ -540,8 +540,11 @@ def curate(spark: SparkSession, s3: Any, glue: Any, config: JobConfig) -> RunRep
         return publish_report(s3, config, report.model_copy(update={"status": "VALIDATION_FAILED"}))
     publish(s3, config, dataset, merged, parsed, report)
     register(glue, config, dataset, touched, merged)
+    # The report before the mark: a run that dies between the two has published its partitions and says so (the
+    # warehouse loader loads what run reports name); its objects stay pending and the retry curates them again.
+    publish_report(s3, config, report)
     mark(curated, objects, config)
-    return publish_report(s3, config, report)
+    return report
 
 
 # Load helpers ----------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Where the warehouse load's statements run, chosen by configuration (the job's --warehouse URL):
 
-- `redshift-data://<workgroup>/<database>`: Redshift Serverless through the Redshift Data API. A transaction is one
-  Data API session: BEGIN opens it (SessionKeepAliveSeconds), every statement runs in it (SessionId), COMMIT ends
-  it; on any failure ROLLBACK.
+- `redshift-data://<workgroup>/<database>[?secret_arn=<arn>]`: Redshift Serverless through the Redshift Data API,
+  as the database user of the secret (the namespace's admin secret Redshift manages; without one, the caller's IAM
+  identity, which Redshift maps to a user with PUBLIC's rights only). A transaction is one Data API session: BEGIN
+  opens it (SessionKeepAliveSeconds), every statement runs in it (SessionId), COMMIT ends it; on any failure
+  ROLLBACK. A statement still running at the timeout is cancelled.
 - `duckdb:///<path>`: a DuckDB file (offline). Each statement is read as Redshift SQL and written as DuckDB's by
   sqlglot, as the Athena views are; Redshift's `COPY … FORMAT AS PARQUET MANIFEST`, which DuckDB has no form of, is
   performed by reading the manifest's files from S3 (httpfs) into the named table.
@@ -18,7 +20,9 @@ import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
+
+from botocore.exceptions import ClientError
 
 from glue_jobs.errors import WarehouseLoadError
 
@@ -52,16 +56,19 @@ class RedshiftDataExecutor:
         client: Any,
         workgroup: str,
         database: str,
+        secret_arn: str | None = None,
         poll_s: float = 0.5,
         timeout_s: float = 1800,
-        keep_alive_s: int = 600,
+        keep_alive_s: int = 120,  # idle seconds between statements; a load that died leaves no session for long
     ) -> None:
-        self.client, self.workgroup, self.database = client, workgroup, database
+        self.client, self.workgroup, self.database, self.secret_arn = client, workgroup, database, secret_arn
         self.poll_s, self.timeout_s, self.keep_alive_s = poll_s, timeout_s, keep_alive_s
         self.sent: list[str] = []
 
     def _execute(self, sql: str, session: str | None = None, keep_alive: bool = False) -> dict[str, Any]:
         target = {"SessionId": session} if session else {"WorkgroupName": self.workgroup, "Database": self.database}
+        if not session and self.secret_arn:
+            target["SecretArn"] = self.secret_arn
         extra = {"SessionKeepAliveSeconds": self.keep_alive_s} if keep_alive else {}
         self.sent.append(sql)
         started = self.client.execute_statement(Sql=sql, **target, **extra)
@@ -71,6 +78,10 @@ class RedshiftDataExecutor:
                 raise WarehouseLoadError(f"statement {len(self.sent)} ended {described['Status']}: "
                                          f"{described.get('Error', '')} ({sql[:120]}...)")  # fmt: skip
             if time.monotonic() > deadline:
+                try:
+                    self.client.cancel_statement(Id=started["Id"])
+                except ClientError:  # it ended meanwhile
+                    pass
                 raise WarehouseLoadError(f"statement {len(self.sent)} still running after {self.timeout_s}s")
             time.sleep(self.poll_s)
         return dict(started)
@@ -95,7 +106,7 @@ class RedshiftDataExecutor:
         except Exception:
             try:
                 self._execute("ROLLBACK", session)
-            except WarehouseLoadError:  # the session is gone: Redshift rolled the transaction back itself
+            except (WarehouseLoadError, ClientError):  # the session is gone: Redshift rolls the transaction back
                 logger.warning(json.dumps({"event": "rollback_failed", "workgroup": self.workgroup}))
             raise
 
@@ -186,9 +197,10 @@ def executor_for(url: str, session: Any) -> Executor:
     """The executor a --warehouse URL names (see the module's docstring)."""
     parsed = urlparse(url)
     if parsed.scheme == "redshift-data" and parsed.netloc and parsed.path.strip("/"):
-        return RedshiftDataExecutor(session.client("redshift-data"), parsed.netloc, parsed.path.strip("/"))
+        secret = parse_qs(parsed.query).get("secret_arn", [None])[0]
+        return RedshiftDataExecutor(session.client("redshift-data"), parsed.netloc, parsed.path.strip("/"), secret)
     if parsed.scheme == "duckdb" and parsed.path:
         Path(parsed.path).parent.mkdir(parents=True, exist_ok=True)
         return DuckDBExecutor(parsed.path, session)
-    raise WarehouseLoadError(f"--warehouse {url!r}: expected redshift-data://<workgroup>/<database> or "
-                             "duckdb:///<path>")  # fmt: skip
+    raise WarehouseLoadError(f"--warehouse {url!r}: expected redshift-data://<workgroup>/<database>[?secret_arn=...] "
+                             "or duckdb:///<path>")  # fmt: skip

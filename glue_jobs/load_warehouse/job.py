@@ -10,8 +10,9 @@ writes the COPY manifests and waits on the Data API, which can take longer than 
 
 Per dataset: the table is created from the registry or given the columns the registry added (ALTER TABLE); the
 curation runs that succeeded and that the ledger does not have are read from their run reports; the partitions
-they touched are loaded in one transaction, which also writes their ledger rows. A load that fails leaves nothing
-(rolled back): the next one loads the same runs. A load with nothing new changes nothing.
+they touched (for a table made now, every partition the curated zone has) are loaded in one transaction, which also
+writes their ledger rows. A table whose load fails is rolled back and the others go on; the job then fails, and the
+next load takes that table's runs again. A load with nothing new changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import boto3
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from glue_jobs.curate_reports.report import RunReport, report_key, report_keys
+from glue_jobs.errors import WarehouseLoadError
 from glue_jobs.load_warehouse.executors import executor_for
 from glue_jobs.load_warehouse.statements import (
     PartitionLoad,
@@ -83,12 +85,14 @@ class LoadReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     load_id: str
-    status: Literal["LOADED", "NOTHING_NEW"]
+    status: Literal["LOADED", "NOTHING_NEW", "FAILED"]
     tables: dict[str, TableLoad]
+    failed: dict[str, str] = {}  # table → why its load failed (rolled back; the next load takes its runs again)
 
 
-def pending_runs(s3: Any, bucket: str, table: str, loaded: set[str]) -> list[RunReport]:
-    """The table's curation runs that published partitions and that the ledger does not have, oldest first."""
+def pending_runs(s3: Any, bucket: str, table: str, loaded: set[str], everything: bool = False) -> list[RunReport]:
+    """The table's curation runs that published partitions and that the ledger does not have, oldest first. With
+    `everything`, every run that succeeded (also those whose report predates its partition list)."""
     runs = []
     for _, key in report_keys(s3, bucket, table):
         run_id = key.rsplit("/", 1)[-1].removesuffix(".json")
@@ -99,9 +103,22 @@ def pending_runs(s3: Any, bucket: str, table: str, loaded: set[str]) -> list[Run
         except ValidationError as err:  # a report this code cannot read: say so, load the others
             logger.warning(json.dumps({"event": "unreadable_run_report", "key": key, "error": str(err)[:300]}))
             continue
-        if report.status == "SUCCEEDED" and report.partition_values:
+        if report.status == "SUCCEEDED" and (report.partition_values or everything):
             runs.append(report)
     return runs
+
+
+def curated_partitions(s3: Any, bucket: str, dataset: Dataset) -> list[dict[str, str]]:
+    """Every partition of a curated table that has files (name → value), from the keys under its location."""
+    prefix = curated_location(bucket, dataset.table).split(f"{bucket}/", 1)[1]
+    found: dict[tuple[str, ...], dict[str, str]] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            folders = item["Key"].removeprefix(prefix).split("/")[:-1]
+            values = dict(folder.split("=", 1) for folder in folders if "=" in folder)
+            if item["Key"].endswith(".parquet") and list(values) == dataset.partitions:
+                found[tuple(values.values())] = values
+    return list(found.values())
 
 
 def write_manifest(s3: Any, config: LoadConfig, dataset: Dataset, values: dict[str, str], number: int) -> str | None:
@@ -132,16 +149,23 @@ def load_table(  # noqa: PLR0913 - one table's load and what the warehouse alrea
 ) -> TableLoad:
     """Make the table match the registry, then load the partitions of its runs the ledger does not have."""
     changes = table_statements(dataset, config.schema, columns)
-    for statement in changes:  # each alone: Redshift runs some ALTER TABLE forms only outside a transaction
+    for statement in changes:  # each in a transaction of its own, before the load's
         executor.transaction([statement])
     added = [] if columns is None else [c.name for c in dataset.columns if c.name not in columns]
-    runs = pending_runs(s3, config.curated_bucket, dataset.table, loaded)
-    unique = {tuple(sorted(values.items())): values for run in runs for values in run.partition_values}
+    # A table made now (a new deployment, or the warehouse added to a lake that has run for a while) is loaded with
+    # every partition the curated zone has, and every run that made them goes into the ledger.
+    created = columns is None
+    runs = pending_runs(s3, config.curated_bucket, dataset.table, loaded, everything=created)
+    touched = [values for run in runs for values in run.partition_values]
+    if created:
+        touched += curated_partitions(s3, config.curated_bucket, dataset)
+    unique = {tuple(values[name] for name in dataset.partitions): {name: values[name] for name in dataset.partitions}
+              for values in touched}  # fmt: skip
     partitions = [
         PartitionLoad(values, write_manifest(s3, config, dataset, values, number))
         for number, (_, values) in enumerate(sorted(unique.items()))
     ]
-    if runs:
+    if partitions:
         executor.transaction(load_statements(dataset, config.schema, partitions, [r.run_id for r in runs],
                                              config.load_id, now, config.copy_role_arn))  # fmt: skip
     return TableLoad(runs=[r.run_id for r in runs], partitions=len(partitions), columns_added=added,
@@ -160,16 +184,22 @@ def load(s3: Any, executor: Executor, config: LoadConfig, now: datetime | None =
     columns: dict[str, set[str]] = defaultdict(set)
     for table, column in executor.query(columns_query(config.schema)):
         columns[str(table)].add(str(column))
-    tables = {
-        dataset.table: load_table(
-            s3, executor, config, dataset, loaded[dataset.table], columns.get(dataset.table), now
-        )  # fmt: skip
-        for dataset in registry.load_all().values()
-    }
-    report = LoadReport(load_id=config.load_id, status="LOADED" if any(t.runs for t in tables.values())
-                        else "NOTHING_NEW", tables=tables)  # fmt: skip
+    tables, failed = {}, {}
+    for dataset in registry.load_all().values():
+        try:
+            tables[dataset.table] = load_table(s3, executor, config, dataset, loaded[dataset.table],
+                                               columns.get(dataset.table), now)  # fmt: skip
+        except Exception as err:  # noqa: BLE001 - one table's failure (rolled back) does not hold up the others
+            failed[dataset.table] = f"{type(err).__name__}: {err}"[:500]
+            logger.error(
+                json.dumps({"event": "table_load_failed", "table": dataset.table, "error": failed[dataset.table]})
+            )
+    status = "FAILED" if failed else "LOADED" if any(t.runs for t in tables.values()) else "NOTHING_NEW"
+    report = LoadReport(load_id=config.load_id, status=status, tables=tables, failed=failed)
     s3.put_object(Bucket=config.curated_bucket, Key=f"_loads/{config.load_id}/report.json",
                   Body=report.model_dump_json().encode(), ContentType="application/json")  # fmt: skip
+    if failed:  # the job run fails, so Glue runs it again (MaxRetries) and alarms see it
+        raise WarehouseLoadError(f"the load of {', '.join(sorted(failed))} failed: {json.dumps(failed)[:1000]}")
     return report
 
 

@@ -10,9 +10,9 @@ One dataset's load is one transaction (`load_statements`):
    partition column), and the table's columns;
 2. per touched partition, `COPY … FORMAT AS PARQUET MANIFEST` of exactly the files the partition has now (listed in
    a manifest the loader writes), then an INSERT adding the partition's values; an emptied partition has no file;
-3. `MERGE` into the table on the registry's dedupe key (null-safe: some keys have nullable columns), stamping each
-   merged row with the load's id; then every other row of the touched partitions is deleted: what the curated zone
-   no longer holds there (a restated window that dropped a row) leaves the warehouse too;
+3. `MERGE` into the table on the partition and the registry's dedupe key (null-safe: some keys have nullable
+   columns), stamping each merged row with the load's id; then every other row of the touched partitions is deleted:
+   what the curated zone no longer holds there (a restated window that dropped a row) leaves the warehouse too;
 4. one ledger row per curation run loaded, unless the ledger has it already.
 
 So a table equals its curated partitions after every load, a repeated load changes nothing, and a load that fails
@@ -130,8 +130,11 @@ def load_statements(  # noqa: PLR0913 - what one load of one table is made of
             f"INSERT INTO {stage} ({', '.join(names)}) SELECT {selected} FROM {files}",
             f"DELETE FROM {files}",
         ]
-    key = [by_name[name] for name in dataset.dedupe_key]
-    updated = [name for name in names if name not in dataset.dedupe_key] + [LOAD_ID]
+    # A row is its partition's: the curated zone dedupes across the partitions one run rewrites, so the same key may
+    # stand in two partitions written by different runs, and the warehouse holds both, as the lake does.
+    matched = list(dict.fromkeys([*dataset.partitions, *dataset.dedupe_key]))
+    key = [by_name[name] for name in matched]
+    updated = [name for name in names if name not in matched] + [LOAD_ID]
     source = {**{name: f"{stage}.{name}" for name in names}, LOAD_ID: _literal(load_id)}
     statements += [
         f"MERGE INTO {target} USING {stage} ON {' AND '.join(_same(target, stage, c) for c in key)} "

@@ -85,10 +85,11 @@ def test_the_warehouse_it_leaves_holds_the_curated_tables_row_for_row_each_run_l
         curated, stored = f'SELECT {columns} FROM lake."{table}"', f"SELECT {columns} FROM spapi.{table}"
         assert con.sql(f"SELECT count(*) FROM ({curated} EXCEPT ALL {stored})").fetchone() == (0,), table
         assert con.sql(f"SELECT count(*) FROM ({stored} EXCEPT ALL {curated})").fetchone() == (0,), table
-    # three days of curation runs, each published run once in the ledger, none twice
+    # each published curation run in the ledger once: the listings snapshot is curated once a simulated day
     ledger = con.sql("SELECT table_name, run_id, count(*) AS n FROM spapi.load_ledger GROUP BY ALL").fetchall()
     assert ledger and all(n == 1 for _, _, n in ledger)
     assert len({table for table, _, _ in ledger}) == 15
+    assert len([run for table, run, _ in ledger if table == "merchant_listings"]) == DEMO_DAYS
     assert "the warehouse (loaded after each curation" in result.stdout
 
 

@@ -121,8 +121,18 @@ def test_the_curation_workflow_curates_every_dataset_of_the_registry(stack):
     assert [t["Type"] for t in triggers] == ["SCHEDULED", "CONDITIONAL", "CONDITIONAL"]
     assert datasets[0] == {name for name, d in registry.load_all().items() if d.source.kind == "report"}
     assert datasets[1] == {name for name, d in registry.load_all().items() if d.source.kind == "api"}
-    # ...and then the warehouse load, in the same workflow, once curation runs succeeded
+    # the item datasets once the report datasets' job succeeded, on a job of their own (the same job otherwise)...
+    reports_job, items_job = (
+        {a["JobName"] for a in triggers[0]["Actions"]},
+        {a["JobName"] for a in triggers[1]["Actions"]},
+    )
+    assert [c["JobName"] for c in triggers[1]["Predicate"]["Conditions"]] == [*reports_job]
+    resources = load("curation.yaml")["Resources"]
+    same = {k: v for k, v in resources["CurationJob"]["Properties"].items() if k != "Name"}
+    assert same == {k: v for k, v in resources["ItemCurationJob"]["Properties"].items() if k != "Name"}
+    # ...and then the warehouse load, in the same workflow, once the item datasets' job succeeded
     assert [a["JobName"] for a in triggers[2]["Actions"]] == [stack.resources.loader_job]
+    assert [c["JobName"] for c in triggers[2]["Predicate"]["Conditions"]] == [*items_job] != [*reports_job]
     assert triggers[2]["WorkflowName"] == triggers[0]["WorkflowName"]
     loader = glue.get_job(JobName=stack.resources.loader_job)["Job"]
     assert loader["DefaultArguments"]["--warehouse"] == f"duckdb://{stack.resources.warehouse}"

@@ -18,7 +18,7 @@ import pytest
 from glue_jobs.curate_reports.report import RunReport, report_key
 from glue_jobs.errors import WarehouseLoadError
 from glue_jobs.load_warehouse.executors import DuckDBExecutor, executor_for, read_s3
-from glue_jobs.load_warehouse.job import LoadConfig, load, load_table
+from glue_jobs.load_warehouse.job import LoadConfig, load, load_table, write_manifest
 from glue_jobs.load_warehouse.statements import LEDGER, load_statements, table_statements
 from lake_formation import registry
 from lake_formation.registry import Column
@@ -222,7 +222,34 @@ def test_a_column_the_registry_adds_is_added_to_the_loaded_table(session, tmp_pa
     executor.transaction([alter])
     executor.close()
     with duckdb.connect(str(path), read_only=True) as con:
-        assert con.sql("SELECT count(*), count(b2b_units) FROM spapi.sales_and_traffic_by_date").fetchone()[1] == 0
+        counts = con.sql("SELECT count(*), count(b2b_units) FROM spapi.sales_and_traffic_by_date").fetchone()
+    # the rows loaded before are all there, the new column empty in them
+    assert counts == (len(curated_rows(session, "sales_and_traffic_by_date")), 0)
+    assert counts[0] > 0
+
+
+def test_the_same_key_in_two_partitions_stays_in_both_as_in_the_curated_zone(session, tmp_path):
+    # curation dedupes across the partitions one run rewrites: two runs may leave one key in two partitions
+    path = tmp_path / "warehouse.duckdb"
+    other = {"marketplace_id": "ATVPDKIKX0DER", "period_date": "2026-11-21"}
+    write_partition(session, "settlements", other, range(3), 5, tmp_path)  # rows 0-2: keys SETTLED also has
+    publish_run(session, "settlements", "run-s5", [other])
+    run_load(session, path, "load-p")
+    assert warehouse_rows(path, "settlements") == curated_rows(session, "settlements")
+    assert len(warehouse_rows(path, "settlements")) == 6 + 3
+
+
+def test_a_first_load_takes_every_curated_partition_also_of_runs_from_before_the_warehouse(session, tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    old = {"marketplace_id": "A1PA6795UKMFR9", "snapshot_date": "2026-10-01"}
+    write_partition(session, "fba_inventory", old, range(4), 1, tmp_path)
+    report = RunReport(dataset="fba_inventory", run_id="run-old", raw_objects=1, status="SUCCEEDED", partitions=1)
+    session.client("s3").put_object(Bucket=BUCKET, Key=report_key("fba_inventory", "run-old"),
+                                    Body=report.model_dump_json())  # a report without its partition list  # fmt: skip
+    first = run_load(session, path, "load-first")
+    assert first.tables["fba_inventory"].created and first.tables["fba_inventory"].runs == ["run-old"]
+    assert warehouse_rows(path, "fba_inventory") == curated_rows(session, "fba_inventory")
+    assert len(warehouse_rows(path, "fba_inventory")) == 4
 
 
 def test_both_executors_receive_the_same_statements(session, tmp_path):
@@ -232,11 +259,10 @@ def test_both_executors_receive_the_same_statements(session, tmp_path):
     from glue_jobs.load_warehouse.statements import PartitionLoad  # noqa: PLC0415
 
     dataset = registry.dataset("settlements")
-    manifest = f"s3://{BUCKET}/_loads/plan/settlements/00000.manifest"
+    manifest = write_manifest(session.client("s3"), config(tmp_path / "w.duckdb", "load-x"), dataset, SETTLED, 0)
+    assert manifest is not None
     plan = load_statements(dataset, "spapi", [PartitionLoad(SETTLED, manifest)], ["run-x"], "load-x", NOW,
                            "arn:aws:iam::123456789012:role/copy")  # fmt: skip
-    session.client("s3").put_object(Bucket=BUCKET, Key=manifest.split(f"{BUCKET}/", 1)[1],
-                                    Body=b'{"entries": []}')  # fmt: skip
     duck = DuckDBExecutor(str(tmp_path / "w.duckdb"), session)
     duck.transaction(["CREATE SCHEMA IF NOT EXISTS spapi", *table_statements(dataset, "spapi", None)])
     duck.transaction(
@@ -247,15 +273,19 @@ def test_both_executors_receive_the_same_statements(session, tmp_path):
     )
     duck.sent.clear()
     duck.transaction(plan)
+    rows = duck.query("SELECT count(*) FROM spapi.settlements")
     duck.close()
-    assert duck.sent == plan
+    assert duck.sent[: len(plan)] == plan
+    day = [c.name for c in dataset.columns].index("period_date")
+    assert rows == [(len([r for r in curated_rows(session, "settlements") if str(r[day]) == "2026-11-20"]),)]
+    assert rows[0][0] > 0  # the plan ran for real on DuckDB: copied, merged
 
     client = boto3.client("redshift-data", region_name="us-east-1")
     redshift = RedshiftDataExecutor(client, "spapi-lake", "spapi_lake", poll_s=0)
     with Stubber(client) as stub:
         stub.add_response("execute_statement", {"Id": "s-0", "SessionId": "session-1"},
                           {"Sql": "BEGIN", "WorkgroupName": "spapi-lake", "Database": "spapi_lake",
-                           "SessionKeepAliveSeconds": 600})  # fmt: skip
+                           "SessionKeepAliveSeconds": 120})  # fmt: skip
         stub.add_response("describe_statement", {"Id": "s-0", "Status": "FINISHED"}, {"Id": "s-0"})
         for n, sql in enumerate([*plan, "COMMIT"], start=1):
             stub.add_response("execute_statement", {"Id": f"s-{n}"}, {"Sql": sql, "SessionId": "session-1"})
@@ -284,4 +314,24 @@ def test_a_failed_redshift_statement_rolls_the_transaction_back_and_says_why():
         stub.add_response("describe_statement", {"Id": "s-2", "Status": "FINISHED"})
         with pytest.raises(WarehouseLoadError, match="file has changed"):
             redshift.transaction(["COPY files_x FROM 's3://b/m' IAM_ROLE 'r' FORMAT AS PARQUET MANIFEST"])
+        stub.assert_no_pending_responses()
+
+
+def test_redshift_query_results_are_read_page_by_page_with_their_types():
+    from botocore.stub import Stubber  # noqa: PLC0415
+
+    from glue_jobs.load_warehouse.executors import RedshiftDataExecutor  # noqa: PLC0415
+
+    client = boto3.client("redshift-data", region_name="us-east-1")
+    redshift = RedshiftDataExecutor(client, "spapi-lake", "spapi_lake", secret_arn="arn:aws:secretsmanager:x", poll_s=0)
+    sql = "SELECT table_name, run_id FROM spapi.load_ledger"
+    with Stubber(client) as stub:
+        stub.add_response("execute_statement", {"Id": "q-1"}, {"Sql": sql, "WorkgroupName": "spapi-lake",
+                          "Database": "spapi_lake", "SecretArn": "arn:aws:secretsmanager:x"})  # fmt: skip
+        stub.add_response("describe_statement", {"Id": "q-1", "Status": "FINISHED"})
+        stub.add_response("get_statement_result", {"Records": [[{"stringValue": "orders"}, {"longValue": 7}]],
+                          "NextToken": "page-2"}, {"Id": "q-1"})  # fmt: skip
+        stub.add_response("get_statement_result", {"Records": [[{"stringValue": "settlements"}, {"isNull": True}]]},
+                          {"Id": "q-1", "NextToken": "page-2"})  # fmt: skip
+        assert redshift.query(sql) == [("orders", 7), ("settlements", None)]
         stub.assert_no_pending_responses()
