@@ -10,7 +10,7 @@ writes the COPY manifests and waits on the Data API, which can take longer than 
 
 Per dataset: the table is created from the registry or given the columns the registry added (ALTER TABLE); the
 curation runs that succeeded and that the ledger does not have are read from their run reports; the partitions
-they touched (for a table made now, every partition the curated zone has) are loaded in one transaction, which also
+they touched (for a table never loaded, every partition the curated zone has) are loaded in one transaction, which also
 writes their ledger rows. A table whose load fails is rolled back and the others go on; the job then fails, and the
 next load takes that table's runs again. A load with nothing new changes nothing.
 """
@@ -152,12 +152,13 @@ def load_table(  # noqa: PLR0913 - one table's load and what the warehouse alrea
     for statement in changes:  # each in a transaction of its own, before the load's
         executor.transaction([statement])
     added = [] if columns is None else [c.name for c in dataset.columns if c.name not in columns]
-    # A table made now (a new deployment, or the warehouse added to a lake that has run for a while) is loaded with
-    # every partition the curated zone has, and every run that made them goes into the ledger.
-    created = columns is None
-    runs = pending_runs(s3, config.curated_bucket, dataset.table, loaded, everything=created)
+    # A table never loaded (a new deployment, the warehouse added to a lake that has run for a while, or a first load
+    # that failed) is loaded with every partition the curated zone has, and every run that made them goes into the
+    # ledger.
+    first = columns is None or not loaded
+    runs = pending_runs(s3, config.curated_bucket, dataset.table, loaded, everything=first)
     touched = [values for run in runs for values in run.partition_values]
-    if created:
+    if first:
         touched += curated_partitions(s3, config.curated_bucket, dataset)
     unique = {tuple(values[name] for name in dataset.partitions): {name: values[name] for name in dataset.partitions}
               for values in touched}  # fmt: skip
