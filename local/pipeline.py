@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from glue_jobs.curate_reports.report import RunReport, report_key
-from glue_jobs.load_warehouse.job import LoadReport
 from ingestion_lambdas import aws
 from ingestion_lambdas.services import wiring
 from lake_formation.raw_zone import ManifestEntry, RawZone
@@ -109,8 +108,7 @@ def landed_manifests(stack: LocalStack) -> list[ManifestEntry]:
 def start_curation(stack: LocalStack, dataset: str) -> str:
     """Start the curation Glue job for a dataset; returns the run id."""
     assert stack.resources is not None  # noqa: S101
-    glue = aws.client("glue")
-    return str(glue.start_job_run(JobName=stack.resources.curation_job, Arguments={"--dataset": dataset})["JobRunId"])
+    return _start(stack.resources.curation_job, {"--dataset": dataset})
 
 
 def wait_job_run(job: str, run_id: str, what: str, timeout_s: float = 600) -> None:
@@ -140,17 +138,6 @@ def wait_curation(
     key = report_key(dataset, run_id)
     return RunReport.model_validate_json(aws.client("s3").get_object(Bucket=stack.resources.curated_bucket,
                                                                      Key=key)["Body"].read())  # fmt: skip
-
-
-def run_load(stack: LocalStack, timeout_s: float = 600) -> LoadReport:
-    """Run the warehouse loader job once, wait for it, and return its report."""
-    assert stack.resources is not None  # noqa: S101
-    job = stack.resources.loader_job
-    run_id = str(aws.client("glue").start_job_run(JobName=job)["JobRunId"])
-    wait_job_run(job, run_id, "the warehouse load", timeout_s)
-    key = f"_loads/{run_id}/report.json"
-    return LoadReport.model_validate_json(aws.client("s3").get_object(Bucket=stack.resources.curated_bucket,
-                                                                      Key=key)["Body"].read())  # fmt: skip
 
 
 def run_curation(stack: LocalStack, dataset: str, timeout_s: float = 600) -> RunReport:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
+import boto3
 import duckdb
 import sqlglot
-from duckdb_extensions import import_extension
 
+from glue_jobs.load_warehouse.executors import read_s3
 from lake_formation.render import duckdb_type
 
 if TYPE_CHECKING:
@@ -16,13 +16,9 @@ if TYPE_CHECKING:
 
 
 def connect_lake(s3_endpoint: str, database_file: str = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection that reads s3:// from the given endpoint (httpfs from its offline wheel)."""
+    """A DuckDB connection that reads s3:// from the given endpoint, with the environment's credentials (httpfs)."""
     con = duckdb.connect(database_file)
-    import_extension("httpfs", con=con)
-    con.sql("LOAD httpfs")
-    endpoint = urlparse(s3_endpoint)
-    con.sql(f"""CREATE OR REPLACE SECRET lake (TYPE s3, KEY_ID 'testing', SECRET 'testing', REGION 'us-east-1',
-                ENDPOINT '{endpoint.netloc}', URL_STYLE 'path', USE_SSL {str(endpoint.scheme == "https").lower()})""")
+    read_s3(con, boto3.session.Session(), s3_endpoint)
     return con
 
 

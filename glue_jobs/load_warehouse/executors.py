@@ -168,24 +168,21 @@ class DuckDBExecutor:
         self.con.close()
 
 
-def read_s3(con: duckdb.DuckDBPyConnection, session: Any) -> None:
-    """Let a DuckDB connection read s3:// as a boto3 session's S3 client does (its endpoint, region and
-    credentials), through httpfs from its offline wheel."""
+def read_s3(con: duckdb.DuckDBPyConnection, session: Any, endpoint_url: str | None = None) -> None:
+    """Let a DuckDB connection read s3:// as a boto3 session's S3 client does (its endpoint, or `endpoint_url`; its
+    region and credentials), through httpfs from its offline wheel."""
     from duckdb_extensions import import_extension  # noqa: PLC0415 - offline only, as duckdb
 
     import_extension("httpfs", con=con)
     con.execute("LOAD httpfs")
-    s3 = session.client("s3")
+    s3 = session.client("s3", endpoint_url=endpoint_url)
     endpoint = urlparse(s3.meta.endpoint_url)
-    credentials = session.get_credentials().get_frozen_credentials()
-    settings = {
-        "TYPE": "s3",
-        "KEY_ID": credentials.access_key,
-        "SECRET": credentials.secret_key,
-        "REGION": s3.meta.region_name or "us-east-1",
-    }
-    if credentials.token:
-        settings["SESSION_TOKEN"] = credentials.token
+    settings = {"TYPE": "s3", "REGION": s3.meta.region_name or "us-east-1"}
+    if (found := session.get_credentials()) is not None:
+        credentials = found.get_frozen_credentials()
+        settings |= {"KEY_ID": credentials.access_key, "SECRET": credentials.secret_key}
+        if credentials.token:
+            settings["SESSION_TOKEN"] = credentials.token
     if endpoint.netloc and not endpoint.netloc.endswith("amazonaws.com"):
         settings |= {"ENDPOINT": endpoint.netloc, "URL_STYLE": "path"}
         settings["USE_SSL"] = str(endpoint.scheme == "https").lower()
