@@ -59,7 +59,7 @@ def artifact_keys() -> dict[str, str]:
         "lambda": _default("ingestion.yaml", "CodeKey"),
         "glue_script": _default("curation.yaml", "ScriptKey"),
         "glue_package": _default("curation.yaml", "PackageKey"),
-        "loader_script": _default("warehouse.yaml", "ScriptKey"),
+        "loader_script": _default("warehouse.yaml", "LoaderScriptKey"),
     }
     for resource in load("ingestion.yaml")["Resources"].values():
         location = resource.get("Properties", {}).get("DefinitionS3Location")

@@ -56,20 +56,18 @@ def _run(athena: Any, sql: str, workgroup: str, database: str, timeout_s: float)
 
 
 def deployed_outputs(cfn: Any, prefix: str) -> dict[str, str]:
-    """The storage and governance stacks' outputs (the workgroup, the database, the roles' ARNs).
+    """The deployment's outputs (the workgroup, the database, the roles' ARNs).
 
     Raises:
-        AthenaQueryError: the stacks are not deployed (in this account and region).
+        AthenaQueryError: the entry stack is not deployed (in this account and region).
     """
-    from deployment.stacks import outputs, stack_name  # noqa: PLC0415 - stacks imports this module
+    from deployment.errors import DeploymentError  # noqa: PLC0415
+    from deployment.stacks import stack_outputs  # noqa: PLC0415 - stacks imports this module
 
-    found: dict[str, str] = {}
-    for part in ("storage", "governance"):
-        try:
-            found |= outputs(cfn.describe_stacks(StackName=stack_name(prefix, part))["Stacks"][0])
-        except (ClientError, BotoCoreError) as err:
-            raise AthenaQueryError(f"stack {stack_name(prefix, part)}: {err}") from None
-    return found
+    try:
+        return stack_outputs(cfn, prefix)
+    except DeploymentError as err:
+        raise AthenaQueryError(str(err)) from None
 
 
 def role_session(sts: Any, role_arn: str) -> boto3.Session:

@@ -1,71 +1,114 @@
-"""`spapi-lake deploy`: package the code, upload it with the ASL files, deploy the stacks with boto3.
+"""`spapi-lake deploy` and `spapi-lake destroy`: package the code, upload it with the templates, deploy the entry
+stack (cloudformation/main.yaml: every part as a nested stack) with boto3.
 
-Uses the AWS credentials and region of the environment. The storage stack goes first (the ingestion and curation
-stacks import its exports), then governance, after which the database's IAMAllowedPrincipals default is revoked and
-the insight views are created through the Athena workgroup; then, when asked for, the warehouse (Redshift Serverless
-and its loader) and BI (QuickSight on the views). Secrets (the LWA app credentials, each account's refresh
-token) are set by you afterwards, in Secrets Manager, under the names the stack outputs and your accounts file give.
-The offline runtime deploys the same stacks, with the same parameters but for its endpoints, into moto
-(local/provision.py).
+Uses the AWS credentials and region of the environment. The artifacts bucket is created when it is missing. The
+entry stack, named after the prefix, deploys storage, ingestion, curation, governance and operations in that order
+(and the warehouse when asked for); then the database's IAMAllowedPrincipals default is revoked and the insight
+views are created through the Athena workgroup; BI (QuickSight on the views) is switched on after the views exist.
+Secrets (the LWA app credentials, each account's refresh token) are set by you afterwards, in Secrets Manager, under
+the names the outputs and your accounts file give. The offline runtime deploys the same entry stack, with the same
+parameters but for its endpoints, into moto (local/provision.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, WaiterError
 
 from deployment.artifacts import artifact_keys, upload_artifacts
 from deployment.athena import create_views, revoke_iam_allowed_principals, role_session
-from deployment.errors import StackFailedError
-from deployment.templates import REPORT_PLAN, STACKS, TEMPLATES
+from deployment.errors import DeploymentError, StackFailedError
+from deployment.main_template import MAIN, TEMPLATES_URL, deploy_parameter
+from deployment.templates import REPORT_PLAN, STACKS, STATE_MACHINES, TEMPLATES, load, packaged_template
 from ingestion_lambdas import aws
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-
-def stack_name(prefix: str, part: str) -> str:
-    return f"{prefix}-{part}"
+NESTED = "AWS::CloudFormation::Stack"
 
 
-def stack_parameters(
-    part: str, prefix: str, artifacts_bucket: str, accounts_json: str | None = None, **overrides: str
+def main_parameters(
+    prefix: str, artifacts_bucket: str, templates_url: str, accounts_json: str | None = None, **overrides: str
 ) -> dict[str, str]:
-    """The parameters each stack takes from a deployment; `overrides` sets any other parameter of that template
-    that it declares (offline: the sandbox's endpoints and faster reconcile timings)."""
+    """The entry stack's parameters from a deployment; `overrides` sets any other parameter main.yaml declares
+    (offline: the sandbox's endpoints and faster reconcile timings; Deploy<Part> switches an optional part on)."""
     keys = artifact_keys()
     parameters = {
-        "storage": {"Prefix": prefix},
-        "ingestion": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "CodeKey": keys["lambda"],
-                      "ReportPlanJson": REPORT_PLAN.read_text(encoding="utf-8")},
-        "curation": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["glue_script"],
-                     "PackageKey": keys["glue_package"]},
-        "governance": {"Prefix": prefix},
-        "warehouse": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["loader_script"],
-                      "PackageKey": keys["glue_package"]},
-        "bi": {"Prefix": prefix},
-    }[part]  # fmt: skip
-    if part == "governance" and "DeployerArn" not in overrides:
+        TEMPLATES_URL: templates_url, "Prefix": prefix, "ArtifactsBucket": artifacts_bucket,
+        "CodeKey": keys["lambda"], "ReportPlanJson": REPORT_PLAN.read_text(encoding="utf-8"),
+        "ScriptKey": keys["glue_script"], "PackageKey": keys["glue_package"], "LoaderScriptKey": keys["loader_script"],
+    }  # fmt: skip
+    if "DeployerArn" not in overrides:
         parameters["DeployerArn"] = deployer_arn(aws.client("sts"))
-    if accounts_json is not None and part == "ingestion":
+    if accounts_json is not None:
         parameters["AccountsJson"] = accounts_json
+    unknown = sorted(set(overrides) - set(load(MAIN)["Parameters"]))
+    if unknown:
+        raise DeploymentError(f"main.yaml declares no parameter {', '.join(unknown)}")
     return parameters | overrides
 
 
-# CreateStack takes a TemplateBody up to this many bytes; a larger template (governance: every curated table and its
-# columns) is uploaded to the artifacts bucket and passed as TemplateURL.
-TEMPLATE_BODY_LIMIT = 51_200
+def template_version() -> str:
+    """A digest of the part templates and state machines: each version is uploaded under its own folder, so an
+    update of the entry stack always reads the templates of this checkout."""
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES.glob("*.yaml")) + sorted(STATE_MACHINES.glob("*.asl.json")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def template_argument(template_body: str, name: str, s3: Any, bucket: str) -> dict[str, str]:
-    """TemplateBody, or TemplateURL to a copy in the artifacts bucket when the body is over CreateStack's limit."""
-    if len(template_body.encode()) <= TEMPLATE_BODY_LIMIT:
-        return {"TemplateBody": template_body}
-    key = f"cloudformation/{name}.template"
-    s3.put_object(Bucket=bucket, Key=key, Body=template_body.encode())
-    # CloudFormation reads the copy with the deploying identity's credentials: a plain (not pre-signed) URL.
-    return {"TemplateURL": f"https://{bucket}.s3.{s3.meta.region_name or 'us-east-1'}.amazonaws.com/{key}"}
+def upload_templates(s3: Any, bucket: str, packaged: bool = False) -> str:
+    """Upload every part template; returns the TemplatesUrl the entry stack reads them from. `packaged`: with the
+    state machine definitions inlined (what moto's CloudFormation needs, see deployment/templates.py)."""
+    folder = f"cloudformation/{template_version()}"
+    for stack in STACKS:
+        body = json.dumps(packaged_template(stack.template)) if packaged else load_text(stack.template)
+        s3.put_object(Bucket=bucket, Key=f"{folder}/{stack.part}.template", Body=body.encode())
+    # CloudFormation reads the copies with the deploying identity's credentials: plain (not pre-signed) URLs.
+    return f"https://{bucket}.s3.{s3.meta.region_name or 'us-east-1'}.amazonaws.com/{folder}"
+
+
+def load_text(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def ensure_bucket(s3: Any, bucket: str) -> bool:
+    """Create the artifacts bucket when it does not exist (private, encrypted, versioned); True if it was made.
+
+    Raises:
+        DeploymentError: the bucket exists but this identity may not use it (another account's name, say).
+    """
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return False
+    except ClientError as err:
+        if err.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            raise DeploymentError(f"artifacts bucket {bucket}: {err.response['Error']['Code']} (not yours?)") from None
+    region = s3.meta.region_name or "us-east-1"
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    return True  # fmt: skip
 
 
 def deployer_arn(sts: Any) -> str:
@@ -106,18 +149,51 @@ def deploy_stack(cfn: Any, name: str, template: dict[str, str], parameters: dict
     return dict(cfn.describe_stacks(StackName=name)["Stacks"][0])
 
 
-def _failed_resources(cfn: Any, name: str) -> str:
+def _failed_resources(cfn: Any, name: str, depth: int = 0) -> str:
+    """What failed, and why: the stack's failed resources, and for a failed nested stack, what failed in it."""
     try:
         events = cfn.describe_stack_events(StackName=name)["StackEvents"]
     except ClientError:
         return "no stack events"
-    failed = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}" for e in events
-              if str(e.get("ResourceStatus", "")).endswith("FAILED")]  # fmt: skip
-    return "; ".join(failed[:5]) or "no failed resource reported"
+    failed = []
+    for event in events:
+        if not str(event.get("ResourceStatus", "")).endswith("FAILED") or event.get("PhysicalResourceId") == name:
+            continue
+        failed.append(f"{event['LogicalResourceId']}: {event.get('ResourceStatusReason', '')}")
+        if event.get("ResourceType") == NESTED and event.get("PhysicalResourceId") and depth < 2:
+            failed.append(f"[{_failed_resources(cfn, event['PhysicalResourceId'], depth + 1)}]")
+    return "; ".join(failed[:8]) or "no failed resource reported"
 
 
 def outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def nested_stacks(cfn: Any, name: str) -> dict[str, str]:
+    """The entry stack's deployed parts: nested stack id (ARN on AWS, name on moto) by part."""
+    parts = {stack.logical_id: stack.part for stack in STACKS}
+    summaries = cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    return {
+        parts[s["LogicalResourceId"]]: s["PhysicalResourceId"]
+        for s in summaries
+        if s["ResourceType"] == NESTED and s.get("PhysicalResourceId") and s["LogicalResourceId"] in parts
+    }
+
+
+def stack_outputs(cfn: Any, name: str) -> dict[str, str]:
+    """Every deployed part's outputs (the entry stack repeats none of them, see deployment/main_template.py).
+
+    Raises:
+        DeploymentError: no entry stack of that name in this account and region.
+    """
+    try:
+        nested = nested_stacks(cfn, name)
+        found: dict[str, str] = {}
+        for stack_id in nested.values():
+            found |= outputs(cfn.describe_stacks(StackName=stack_id)["Stacks"][0])
+    except ClientError as err:
+        raise DeploymentError(f"stack {name}: {err.response['Error']['Message']}") from None
+    return found
 
 
 def deploy(
@@ -125,24 +201,95 @@ def deploy(
     artifacts_bucket: str,
     accounts_file: Path | None,
     optional: frozenset[str] = frozenset(),
-    overrides: dict[str, dict[str, str]] | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Deploy every stack, and the optional ones named in `optional`; `overrides` gives a stack's other parameters
-    (part → parameter → value)."""
-    upload_artifacts(aws.client("s3"), artifacts_bucket)
+    """Deploy the entry stack `prefix` with the optional parts named in `optional` (warehouse, bi); `overrides`
+    sets any other parameter of main.yaml. Returns every part's outputs."""
+    s3, cfn = aws.client("s3"), aws.client("cloudformation")
+    ensure_bucket(s3, artifacts_bucket)
+    upload_artifacts(s3, artifacts_bucket)
     accounts = accounts_file.read_text(encoding="utf-8") if accounts_file is not None else None
-    cfn, s3, result = aws.client("cloudformation"), aws.client("s3"), dict[str, str]()
-    overrides = overrides or {}
-    for stack in STACKS:
-        if stack.optional and stack.part not in optional:
-            continue
-        name = stack_name(prefix, stack.part)
-        body = template_argument((TEMPLATES / stack.template).read_text(encoding="utf-8"), name, s3, artifacts_bucket)
-        parameters = stack_parameters(stack.part, prefix, artifacts_bucket, accounts, **overrides.get(stack.part, {}))
-        result |= outputs(deploy_stack(cfn, name, body, parameters))
-        if stack.part == "governance":  # the views exist before QuickSight's datasets read them
-            revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
-            # Athena creates a view only for who may SELECT what it reads: the lake admin, not the deployer.
-            admin = role_session(aws.client("sts"), result["LakeAdminRoleArn"])
-            create_views(admin.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
+    switches = {deploy_parameter(stack): str(stack.part in optional).lower() for stack in STACKS if stack.optional}
+    bi = next(stack for stack in STACKS if stack.part == "bi")
+    try:
+        had_bi = "bi" in nested_stacks(cfn, prefix)
+    except ClientError:
+        had_bi = False  # a first deployment
+    # QuickSight's datasets read the views, which exist only once the lake is deployed: a first deployment with BI
+    # runs without it, creates the views, then switches BI on.
+    first = switches | ({deploy_parameter(bi): "false"} if not had_bi else {})
+    parameters = main_parameters(prefix, artifacts_bucket, upload_templates(s3, artifacts_bucket), accounts,
+                                 **(overrides or {}) | first)  # fmt: skip
+    deploy_stack(cfn, prefix, {"TemplateBody": load_text(MAIN)}, parameters)
+    result = stack_outputs(cfn, prefix)
+    revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
+    # Athena creates a view only for who may SELECT what it reads: the lake admin, not the deployer.
+    admin = role_session(aws.client("sts"), result["LakeAdminRoleArn"])
+    create_views(admin.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
+    if first != switches:
+        deploy_stack(cfn, prefix, {"TemplateBody": load_text(MAIN)}, parameters | switches)
+        result = stack_outputs(cfn, prefix)
     return result
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A resource `destroy` leaves in place, and why."""
+
+    kind: str
+    name: str
+    reason: str
+
+
+RETAINED_BECAUSE = {
+    "AWS::S3::Bucket": "holds data (the lake, its logs or query results): empty and delete it yourself if unwanted",
+    "AWS::KMS::Key": "encrypts what the kept buckets and secrets hold: schedule its deletion only after theirs",
+}
+
+
+def destroy(prefix: str, artifacts_bucket: str | None = None) -> list[Kept]:
+    """Delete the entry stack and every part; returns what stays: the resources the templates retain (DeletionPolicy
+    Retain), the refresh-token secrets you created, and the artifacts bucket.
+
+    Raises:
+        DeploymentError: no such stack, or its deletion failed (the message says which resources and why).
+    """
+    cfn = aws.client("cloudformation")
+    kept = []
+    try:
+        nested = nested_stacks(cfn, prefix)
+    except ClientError as err:
+        raise DeploymentError(f"stack {prefix}: {err.response['Error']['Message']}") from None
+    by_part = {stack.part: stack for stack in STACKS}
+    for part, stack_id in nested.items():
+        resources = load(by_part[part].template)["Resources"]
+        for summary in cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]:
+            declared = resources.get(summary["LogicalResourceId"], {})
+            if declared.get("DeletionPolicy") == "Retain" and summary.get("PhysicalResourceId"):
+                reason = RETAINED_BECAUSE.get(summary["ResourceType"], "kept by its template (DeletionPolicy)")
+                kept.append(Kept(summary["ResourceType"], summary["PhysicalResourceId"], reason))
+    secrets = _refresh_token_secrets(cfn, nested.get("ingestion"))
+    try:
+        cfn.delete_stack(StackName=prefix)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=prefix, WaiterConfig={"Delay": 10})
+    except (ClientError, WaiterError) as err:
+        raise StackFailedError(f"deleting {prefix}: {err}; {_failed_resources(cfn, prefix)}") from err
+    for secret in secrets:
+        kept.append(Kept("AWS::SecretsManager::Secret", secret, "a seller's refresh token you stored: delete it "
+                         "yourself (the seller must authorize the app again to get a new one)"))  # fmt: skip
+    if artifacts_bucket:
+        kept.append(Kept("AWS::S3::Bucket", artifacts_bucket, "the code and templates deploy uploaded"))
+    return kept
+
+
+def _refresh_token_secrets(cfn: Any, ingestion: str | None) -> list[str]:
+    """The refresh-token secrets the deployed accounts registry names (you made them, not the stacks)."""
+    if ingestion is None:
+        return []
+    parameters = cfn.describe_stacks(StackName=ingestion)["Stacks"][0].get("Parameters", [])
+    registry = next((p["ParameterValue"] for p in parameters if p["ParameterKey"] == "AccountsJson"), "[]")
+    try:
+        accounts = json.loads(registry)
+    except ValueError:
+        return []
+    return sorted({str(a["refresh_token_secret_id"]) for a in accounts if a.get("refresh_token_secret_id")})

@@ -29,6 +29,11 @@ class StackTemplate:
     template: str  # file name in cloudformation/
     optional: bool = False  # deployed only when asked for (spapi-lake deploy --warehouse / --bi)
 
+    @property
+    def logical_id(self) -> str:
+        """The part's nested stack in the entry stack (cloudformation/main.yaml)."""
+        return self.part.title()
+
 
 # In deployment order: ingestion and curation import the storage stack's exports, governance the first three
 # stacks', the warehouse storage's and curation's (its load runs in the curation workflow), BI governance's.

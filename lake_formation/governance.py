@@ -252,6 +252,8 @@ def template() -> dict[str, Any]:
                                                                   "glue:DeleteTable"], "Resource": "*"}]),
         "QueryResultsBucket": {
             "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",  # CloudFormation cannot delete a bucket that holds objects
+            "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "BucketName": {"Fn::Sub": "${Prefix}-query-results-${AWS::AccountId}"},
                 "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {

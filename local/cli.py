@@ -7,6 +7,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from deployment.errors import DeploymentError
 from local.prerequisites import PrerequisiteError
 from sandbox.faults import FAULTS, Faults, FaultSpecError
 
@@ -53,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--lake", type=Path, default=Path("out/spapi_lake.duckdb"), help="the lake the demo left")
     query.add_argument("--athena", action="store_true", help="run on AWS through the analysts' Athena workgroup")
     query.add_argument("--prefix", default="spapi-lake", help="with --athena: the deployment's stack prefix")
-    deploy = commands.add_parser("deploy", help="package and deploy the stacks to AWS (your credentials and region)")
-    deploy.add_argument("--artifacts-bucket", required=True, help="an existing bucket for the code and ASL files")
+    deploy = commands.add_parser("deploy", help="package and deploy the entry stack to AWS (your credentials, region)")
+    deploy.add_argument("--artifacts-bucket", required=True, help="bucket for the code and templates (made if missing)")
     deploy.add_argument("--prefix", default="spapi-lake")
     deploy.add_argument("--accounts", type=Path, help="JSON account registry (see the README)")
     deploy.add_argument(
@@ -71,9 +74,19 @@ def _parser() -> argparse.ArgumentParser:
         "--set",
         action="append",
         default=[],
-        metavar="STACK.PARAMETER=VALUE",
-        help="any other template parameter, e.g. warehouse.SubnetIds=subnet-1,subnet-2 (repeatable)",
+        metavar="PARAMETER=VALUE",
+        help="any other parameter of cloudformation/main.yaml, e.g. SubnetIds=subnet-1,subnet-2 (repeatable)",
     )
+    destroy = commands.add_parser("destroy", help="delete the entry stack; says what it keeps and why")
+    destroy.add_argument("--prefix", default="spapi-lake")
+    destroy.add_argument("--artifacts-bucket", help="the bucket deploy used (named in what is kept)")
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    status = commands.add_parser("status", help="ledger by state, last landing and curation per dataset, blocked "
+                                 "datasets, dead-lettered notifications")  # fmt: skip
+    status.add_argument("--prefix", default="spapi-lake")
+    status.add_argument("--json", action="store_true", help="one JSON object instead of lines")
+    redrive = commands.add_parser("redrive", help="move dead-lettered notifications back to the notifications queue")
+    redrive.add_argument("--prefix", default="spapi-lake")
     return parser
 
 
@@ -198,22 +211,54 @@ def _demo(args: argparse.Namespace) -> int:
 def _deploy(args: argparse.Namespace) -> int:
     from deployment.stacks import deploy  # noqa: PLC0415
 
-    overrides: dict[str, dict[str, str]] = {"bi": {"QuickSightPrincipalArn": args.bi}} if args.bi else {}
+    overrides = {"QuickSightPrincipalArn": args.bi} if args.bi else {}
     for setting in args.set:
-        target, _, value = setting.partition("=")
-        part, _, parameter = target.partition(".")
-        if not (part and parameter and value):
-            print(f"error: --set {setting!r}: expected STACK.PARAMETER=VALUE", file=sys.stderr)
+        parameter, _, value = setting.partition("=")
+        if not (parameter and value):
+            print(f"error: --set {setting!r}: expected PARAMETER=VALUE", file=sys.stderr)
             return 2
-        overrides.setdefault(part, {})[parameter] = value
+        overrides[parameter.rpartition(".")[2]] = value  # STACK.PARAMETER (before the entry stack) still works
     optional = frozenset({"warehouse"} if args.warehouse else set()) | frozenset({"bi"} if args.bi else set())
-    for key, value in deploy(args.prefix, args.artifacts_bucket, args.accounts, optional, overrides).items():
+    for key, value in sorted(deploy(args.prefix, args.artifacts_bucket, args.accounts, optional, overrides).items()):
         print(f"{key}: {value}")
     return 0
 
 
+def _destroy(args: argparse.Namespace) -> int:
+    from deployment.stacks import destroy  # noqa: PLC0415
+
+    if not args.yes and input(f"delete the stack {args.prefix} and every part of it? [y/N] ").strip().lower() != "y":
+        print("nothing deleted")
+        return 1
+    kept = destroy(args.prefix, args.artifacts_bucket)
+    print(f"deleted {args.prefix}; kept:")
+    for item in kept:
+        print(f"  {item.kind} {item.name}: {item.reason}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from deployment.operations import status  # noqa: PLC0415
+    from deployment.stacks import stack_outputs  # noqa: PLC0415
+    from ingestion_lambdas import aws  # noqa: PLC0415
+
+    found = status(stack_outputs(aws.client("cloudformation"), args.prefix))
+    print(found.as_json() if args.json else "\n".join(found.lines()))
+    return 0
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    from deployment.operations import redrive  # noqa: PLC0415
+    from deployment.stacks import stack_outputs  # noqa: PLC0415
+    from ingestion_lambdas import aws  # noqa: PLC0415
+
+    moved = redrive(stack_outputs(aws.client("cloudformation"), args.prefix))
+    print(f"moved {moved} notification{'s' * (moved != 1)} back to the notifications queue")
+    return 0
+
+
 COMMANDS = {"demo": _demo, "sandbox": _sandbox, "curate-file": _curate_file, "simulate": _simulate, "query": _query,
-            "deploy": _deploy}  # fmt: skip
+            "deploy": _deploy, "destroy": _destroy, "status": _status, "redrive": _redrive}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (PrerequisiteError, FaultSpecError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except DeploymentError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except (BotoCoreError, ClientError) as err:  # no credentials, no such stack or queue, access denied
+        print(f"error: AWS: {err}", file=sys.stderr)
         return 2
     except (RuntimeError, TimeoutError) as err:  # a demo or simulated day that failed: its reason, not a traceback
         print(f"failed: {type(err).__name__}: {err}", file=sys.stderr)

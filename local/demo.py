@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from deployment.operations import status
 from glue_jobs.curate_reports.report import ValidationSummary
 from glue_jobs.load_warehouse.statements import LEDGER
 from lake_formation import views
@@ -135,6 +136,10 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
         say(f"   Data Docs (validation results as HTML): {docs}/<dataset>/index.html")
         with stage("query", timings):
             publish(stack, out_dir, docs, validated)
+        say("\n== what `spapi-lake status` says of the deployment (on AWS the same, from your credentials)")
+        operations = status(stack.resources.outputs)
+        for line in operations.lines():
+            say(f"   {line}")
     finally:
         simulation.__exit__(None, None, None)
     if differences:
@@ -146,6 +151,11 @@ def run_demo(out_dir: Path = OUT_DIR, days: int = DEMO_DAYS) -> dict[str, Any]:
         "ledger": ledger,
         "catalog": catalog_counts,
         "datasets": datasets,
+        "operations": {
+            "blocked": operations.blocked,
+            "dead_letters": operations.dead_letters,
+            "failed_reports": len(operations.failed_reports),
+        },
         "outputs": {
             "duckdb": str(out_dir / "spapi_lake.duckdb"),
             "grants": str(grants_file(out_dir / "spapi_lake.duckdb")),

@@ -1,9 +1,10 @@
 """The offline world, deployed from the CloudFormation templates `make deploy` ships.
 
-The same stacks (storage, ingestion, curation) go into moto's CloudFormation with the same parameters as on AWS but
-for the sandbox's endpoints and faster timings; local/moto_gaps.py makes the resources moto's CloudFormation leaves
-unusable, each from its template resource; then the operator's post-deploy step (the LWA app secret, one refresh-token
-secret per account) is done as the README tells a user to. Every name below is read back from the deployed stacks.
+The same entry stack (cloudformation/main.yaml, every part a nested stack) goes into moto's CloudFormation with the
+same parameters as on AWS but for the sandbox's endpoints and faster timings; local/moto_gaps.py makes the resources
+moto's CloudFormation leaves unusable, each from its template resource; then the operator's post-deploy step (the LWA
+app secret, one refresh-token secret per account) is done as the README tells a user to. Every name below is read
+back from the deployed stacks.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deployment.artifacts import upload_artifacts
-from deployment.stacks import deploy_stack, outputs, stack_name, stack_parameters, template_argument
+from deployment.main_template import MAIN
+from deployment.stacks import deploy_stack, load_text, main_parameters, nested_stacks, outputs, upload_templates
 from deployment.templates import STACKS, load, packaged_template
 from ingestion_lambdas import aws
 from local.moto_gaps import EventSource, Made, make_skipped
@@ -27,12 +29,10 @@ PREFIX = str(load("storage.yaml")["Parameters"]["Prefix"]["Default"])
 ARTIFACTS_BUCKET = f"{PREFIX}-artifacts"  # offline, the bucket a user gives `make deploy`
 # The sandbox's clock runs fast (time_scale): reconcile, FATAL retries and SQS redelivery follow it.
 OFFLINE_PARAMETERS = {
-    "ingestion": {
-        "ReconcileAfterSeconds": "4",
-        "FatalCooldownSeconds": "3",
-        "NotificationsVisibilityTimeout": "5",
-        "SpApiReadTimeoutSeconds": "2",
-    }
+    "ReconcileAfterSeconds": "4",
+    "FatalCooldownSeconds": "3",
+    "NotificationsVisibilityTimeout": "5",
+    "SpApiReadTimeoutSeconds": "2",
 }
 
 
@@ -140,7 +140,7 @@ def load_unpackaged(logical_id: str) -> dict[str, Any]:
     raise DeploymentLookupError(logical_id)
 
 
-def offline_parameters(sandbox: RunningSandbox, part: str, warehouse: Path | None = None) -> dict[str, str]:
+def offline_parameters(sandbox: RunningSandbox, templates_url: str, warehouse: Path | None = None) -> dict[str, str]:
     info = sandbox.info()
     accounts = json.dumps([
         {key: account[key] for key in ("account_id", "kind", "selling_partner_id", "region", "marketplace_ids")}
@@ -148,10 +148,10 @@ def offline_parameters(sandbox: RunningSandbox, part: str, warehouse: Path | Non
         for account in info["accounts"]
     ])  # fmt: skip
     endpoints = {"SpApiEndpoint": info["spapi_endpoint"], "LwaEndpoint": info["lwa_endpoint"]}
-    extra = OFFLINE_PARAMETERS.get(part, {}) | (endpoints if part == "ingestion" else {})
-    if part == "warehouse":  # the same loader and statements, on a DuckDB file instead of Redshift
-        extra |= {"Executor": "duckdb", "DuckDbPath": str(warehouse)}
-    return stack_parameters(part, PREFIX, ARTIFACTS_BUCKET, accounts if part == "ingestion" else None, **extra)
+    extra = OFFLINE_PARAMETERS | endpoints
+    if warehouse is not None:  # the same loader and statements, on a DuckDB file instead of Redshift
+        extra |= {"DeployWarehouse": "true", "Executor": "duckdb", "DuckDbPath": str(warehouse)}
+    return main_parameters(PREFIX, ARTIFACTS_BUCKET, templates_url, accounts, **extra)
 
 
 def refresh_token_secret(account_id: str) -> str:
@@ -160,24 +160,22 @@ def refresh_token_secret(account_id: str) -> str:
 
 
 def provision(sandbox: RunningSandbox, warehouse: Path) -> Deployment:
-    """Upload the artifacts, deploy every stack into moto, make what moto skips, then do the operator's step. The
-    warehouse stack loads the DuckDB file `warehouse`; BI (QuickSight) has no offline form and is not deployed (its
-    template is checked by cfn-lint and the tests)."""
+    """Upload the artifacts and templates, deploy the entry stack into moto, make what moto skips, then do the
+    operator's step. The warehouse part loads the DuckDB file `warehouse`; BI (QuickSight) has no offline form and is
+    not deployed (its template is checked by cfn-lint and the tests)."""
     s3, cfn = aws.client("s3"), aws.client("cloudformation")
     s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
     upload_artifacts(s3, ARTIFACTS_BUCKET, with_dependencies=False)  # handlers run in this process, not from the zip
+    templates_url = upload_templates(s3, ARTIFACTS_BUCKET, packaged=True)
+    deploy_stack(cfn, PREFIX, {"TemplateBody": load_text(MAIN)}, offline_parameters(sandbox, templates_url, warehouse))
     deployment, made = Deployment(PREFIX), Made()
-    for stack in STACKS:
-        if stack.part == "bi":
-            continue
-        name = stack_name(PREFIX, stack.part)
-        template = packaged_template(stack.template)
-        body = template_argument(json.dumps(template), name, s3, ARTIFACTS_BUCKET)
-        described = deploy_stack(cfn, name, body, offline_parameters(sandbox, stack.part, warehouse))
-        make_skipped(name, template, made)
-        deployment.outputs |= outputs(described)
-        deployment.templates[stack.part] = template
-        for summary in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]:
+    by_part = {stack.part: stack for stack in STACKS}
+    for part, stack_id in nested_stacks(cfn, PREFIX).items():
+        template = packaged_template(by_part[part].template)
+        make_skipped(stack_id, template, made)
+        deployment.outputs |= outputs(cfn.describe_stacks(StackName=stack_id)["Stacks"][0])
+        deployment.templates[part] = template
+        for summary in cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]:
             if summary.get("PhysicalResourceId"):
                 deployment.resources[summary["LogicalResourceId"]] = (
                     summary["ResourceType"],

@@ -57,7 +57,10 @@ def test_demo_exits_0_and_its_curated_rows_equal_the_generated_rows(demo):
     assert listings["curated_rows"] == DEMO_DAYS * generated
     assert listings["quarantined_rows"] == 0
     assert listings["raw_objects"] == DEMO_DAYS * 5
-    assert set(summary) == {"demo", "ok", "stage_seconds", "ledger", "catalog", "datasets", "outputs"}
+    assert set(summary) == {"demo", "ok", "stage_seconds", "ledger", "catalog", "datasets", "operations", "outputs"}
+    # AND the operator's status of the deployment: nothing blocked, dead-lettered or failed on a clean run
+    assert summary["operations"] == {"blocked": [], "dead_letters": 0, "failed_reports": 0}
+    assert "blocked by their suite: none" in result.stdout
     assert set(summary["stage_seconds"]) == {"start", "ingest", "curate", "query"}
     assert f"curated {generated}" in result.stdout and "differences   0" in result.stdout
     # AND the DuckDB file it leaves holds the curated table, one snapshot per day

@@ -6,7 +6,10 @@ import zipfile
 
 from moto.stepfunctions.models import stepfunctions_backends
 
+from deployment import main_template
 from deployment.artifacts import build_package
+from deployment.main_template import MAIN
+from deployment.stacks import nested_stacks
 from deployment.templates import ROOT, STACKS, load, packaged_template
 from ingestion_lambdas import aws
 from ingestion_lambdas.settings import ENVIRONMENT
@@ -26,11 +29,30 @@ def template_variables() -> set[str]:
     return names
 
 
-def test_every_stack_deploys(stack):
+def test_the_entry_stack_deploys_every_part_as_a_nested_stack(stack):
     cfn = aws.client("cloudformation")
-    statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+    prefix = stack.resources.prefix
+    nested = nested_stacks(cfn, prefix)
     # BI (QuickSight) has no offline form: its template is checked by cfn-lint and tests/unit/test_bi.py
-    assert statuses == {f"{stack.resources.prefix}-{s.part}": "CREATE_COMPLETE" for s in STACKS if s.part != "bi"}
+    assert set(nested) == {s.part for s in STACKS if s.part != "bi"}
+    statuses = {s["StackName"]: s["StackStatus"] for s in cfn.describe_stacks()["Stacks"]}
+    assert statuses[prefix] == "CREATE_COMPLETE"
+    assert {statuses[cfn.describe_stacks(StackName=i)["Stacks"][0]["StackName"]] for i in nested.values()} == {
+        "CREATE_COMPLETE"
+    }
+    # each part got exactly the parameters it declares, from the entry stack's
+    ingestion = cfn.describe_stacks(StackName=nested["ingestion"])["Stacks"][0]
+    assert {p["ParameterKey"] for p in ingestion["Parameters"]} == set(load("ingestion.yaml")["Parameters"])
+
+
+def test_the_entry_template_is_rendered_from_the_parts_and_each_part_imports_only_earlier_parts():
+    assert (ROOT / "cloudformation" / MAIN).read_text() == main_template.template_yaml()
+    order = [s.part for s in STACKS]
+    for part, imported in main_template.imported_parts().items():
+        assert all(order.index(earlier) < order.index(part) for earlier in imported), part
+        after = load(MAIN)["Resources"][next(s.logical_id for s in STACKS if s.part == part)].get("DependsOn", [])
+        assert {s.part for s in STACKS if s.logical_id in after} >= imported
+    assert main_template.imported_parts()["ingestion"] == {"storage"}
 
 
 def test_every_resource_type_is_deployed_by_moto_or_made_by_hand():
