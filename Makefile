@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
-.PHONY: setup demo test test-unit test-integration e2e acceptance lint typecheck pr sandbox clean bench deploy
+.PHONY: setup demo test test-unit test-integration e2e acceptance lint typecheck pr sandbox clean bench deploy destroy status
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -65,9 +65,15 @@ sandbox: setup
 bench: setup
 	@for b in $(wildcard bench/*.py); do $(PY) $$b || exit 1; done
 
-deploy: setup  # make deploy ARTIFACTS_BUCKET=my-bucket [PREFIX=spapi-lake] [ACCOUNTS=accounts.json]
+deploy: setup  # make deploy ARTIFACTS_BUCKET=my-bucket [PREFIX=spapi-lake] [ACCOUNTS=accounts.json] [WAREHOUSE=1] [BI=arn:aws:quicksight:...]
 	@$(VENV)/bin/spapi-lake deploy --artifacts-bucket $(ARTIFACTS_BUCKET) --prefix $(or $(PREFIX),spapi-lake) \
-		$(if $(ACCOUNTS),--accounts $(ACCOUNTS))
+		$(if $(ACCOUNTS),--accounts $(ACCOUNTS)) $(if $(WAREHOUSE),--warehouse) $(if $(BI),--bi $(BI))
+
+destroy: setup  # make destroy [PREFIX=spapi-lake] [ARTIFACTS_BUCKET=my-bucket]: asks before deleting
+	@$(VENV)/bin/spapi-lake destroy --prefix $(or $(PREFIX),spapi-lake) $(if $(ARTIFACTS_BUCKET),--artifacts-bucket $(ARTIFACTS_BUCKET))
+
+status: setup  # make status [PREFIX=spapi-lake]
+	@$(VENV)/bin/spapi-lake status --prefix $(or $(PREFIX),spapi-lake)
 
 clean:
 	rm -rf out spark-warehouse metastore_db derby.log .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 
 from deployment.operations import dead_letter_queue, depth, queue_url, status
-from deployment.stacks import stack_outputs
+from deployment.stacks import ensure_bucket, stack_outputs
 from glue_jobs.curate_reports.report import RunReport, ValidationSummary, report_key
 from ingestion_lambdas import aws
 from local.cli import main
@@ -131,3 +131,13 @@ def test_destroy_deletes_every_part_and_keeps_the_data_the_key_and_the_sellers_t
     assert tokens and tokens <= set(seen["secrets"])
     assert all(reason for _, _, reason in seen["kept"])
     assert seen["raw_object"] == "data" and seen["key_state"] == "Enabled"
+
+
+def test_deploy_makes_a_missing_artifacts_bucket_private_and_leaves_an_existing_one(stack):
+    s3 = aws.client("s3")
+    assert ensure_bucket(s3, "spapi-lake-new-artifacts") is True
+    block = s3.get_public_access_block(Bucket="spapi-lake-new-artifacts")["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    assert s3.get_bucket_versioning(Bucket="spapi-lake-new-artifacts")["Status"] == "Enabled"
+    assert ensure_bucket(s3, "spapi-lake-new-artifacts") is False
+    s3.delete_bucket(Bucket="spapi-lake-new-artifacts")
