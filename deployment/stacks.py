@@ -169,10 +169,16 @@ def outputs(stack: dict[str, Any]) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
+def stack_resources(cfn: Any, name: str) -> list[dict[str, Any]]:
+    """Every resource summary of a stack (ListStackResources pages at 100: governance has more)."""
+    pages = cfn.get_paginator("list_stack_resources").paginate(StackName=name)
+    return [summary for page in pages for summary in page["StackResourceSummaries"]]
+
+
 def nested_stacks(cfn: Any, name: str) -> dict[str, str]:
     """The entry stack's deployed parts: nested stack id (ARN on AWS, name on moto) by part."""
     parts = {stack.logical_id: stack.part for stack in STACKS}
-    summaries = cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]
+    summaries = stack_resources(cfn, name)
     return {
         parts[s["LogicalResourceId"]]: s["PhysicalResourceId"]
         for s in summaries
@@ -263,7 +269,7 @@ def destroy(prefix: str, artifacts_bucket: str | None = None) -> list[Kept]:
     by_part = {stack.part: stack for stack in STACKS}
     for part, stack_id in nested.items():
         resources = load(by_part[part].template)["Resources"]
-        for summary in cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]:
+        for summary in stack_resources(cfn, stack_id):
             declared = resources.get(summary["LogicalResourceId"], {})
             if declared.get("DeletionPolicy") == "Retain" and summary.get("PhysicalResourceId"):
                 reason = RETAINED_BECAUSE.get(summary["ResourceType"], "kept by its template (DeletionPolicy)")

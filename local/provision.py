@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from deployment.artifacts import upload_artifacts
 from deployment.main_template import MAIN
-from deployment.stacks import deploy_stack, load_text, main_parameters, nested_stacks, outputs, upload_templates
+from deployment.stacks import (
+    deploy_stack,
+    load_text,
+    main_parameters,
+    nested_stacks,
+    outputs,
+    stack_resources,
+    upload_templates,
+)
 from deployment.templates import STACKS, load, packaged_template
 from ingestion_lambdas import aws
 from local.moto_gaps import EventSource, Made, make_skipped
@@ -175,7 +183,7 @@ def provision(sandbox: RunningSandbox, warehouse: Path) -> Deployment:
         make_skipped(stack_id, template, made)
         deployment.outputs |= outputs(cfn.describe_stacks(StackName=stack_id)["Stacks"][0])
         deployment.templates[part] = template
-        for summary in cfn.list_stack_resources(StackName=stack_id)["StackResourceSummaries"]:
+        for summary in stack_resources(cfn, stack_id):
             if summary.get("PhysicalResourceId"):
                 deployment.resources[summary["LogicalResourceId"]] = (
                     summary["ResourceType"],
