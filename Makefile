@@ -34,7 +34,7 @@ demo: setup
 	@$(VENV)/bin/spapi-lake demo
 
 test: setup
-	@$(PY) -m pytest tests/unit tests/integration tests/e2e -q
+	@$(PY) -m pytest tests/unit tests/integration tests/e2e -q --durations=30
 
 test-unit: setup
 	@$(PY) -m pytest tests/unit -q
