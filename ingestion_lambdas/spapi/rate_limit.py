@@ -198,14 +198,40 @@ class SharedBucket:
         self.local.update_rate(rate)
         if self._shared:
             try:
-                self.quotas.table.update_item(
-                    Key={"quota_key": self.key},
-                    UpdateExpression="SET #interval = :interval",
-                    ExpressionAttributeNames={"#interval": "interval_s"},
-                    ExpressionAttributeValues={":interval": Decimal(str(round(1.0 / rate, 6)))},
-                )
+                self._rescale(Decimal(str(round(1.0 / rate, 6))))
             except (ClientError, BotoCoreError) as err:
                 logger.warning("shared quota %s: rate not shared: %s", self.key, err)
+
+    def _rescale(self, interval: Decimal) -> None:
+        """Store the new interval, and rescale the slots already reserved to it: calls reserved at the old rate are
+        as many calls at the new one (a raised rate frees the queue at once, as TokenBucket's refill does). Rare
+        (a rate changes once, when the first response says so), so read, then write only if nobody wrote since."""
+        table, names = self.quotas.table, {"#interval": "interval_s"}
+        for _ in range(5):
+            item = table.get_item(Key={"quota_key": self.key}, ConsistentRead=True).get("Item")
+            if item is None or "tat" not in item:
+                values = {":interval": interval}
+                table.update_item(Key={"quota_key": self.key}, UpdateExpression="SET #interval = :interval",
+                                  ExpressionAttributeNames=names, ExpressionAttributeValues=values)  # fmt: skip
+                return
+            if item["interval_s"] == interval:
+                return
+            now = Decimal(str(self._clock()))
+            queued = max(Decimal(0), item["tat"] - now)
+            try:
+                table.update_item(
+                    Key={"quota_key": self.key},
+                    UpdateExpression="SET tat = :tat, #interval = :interval",
+                    ConditionExpression="tat = :seen AND #interval = :old",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={":tat": now + queued * interval / item["interval_s"],
+                                               ":interval": interval, ":seen": item["tat"],
+                                               ":old": item["interval_s"]},
+                )  # fmt: skip
+                return
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
 
 
 class RateLimiter:
