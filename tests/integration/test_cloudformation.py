@@ -156,10 +156,15 @@ def test_kms_key_policies_ship_as_json_text():
 
 def test_bucket_policies_deny_plain_http_and_are_kept_unapplied_offline(stack):
     policies = stack.resources.unapplied_bucket_policies
-    assert set(policies) == {stack.resources.raw_bucket, stack.resources.curated_bucket}
-    for policy in policies.values():
-        (statement,) = json.loads(policy)["Statement"]
-        assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    log_bucket = stack.resources.outputs["LogBucketName"]
+    assert set(policies) == {stack.resources.raw_bucket, stack.resources.curated_bucket, log_bucket}
+    for bucket, policy in policies.items():
+        deny, *allows = json.loads(policy)["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        # only the log bucket lets anyone in: S3's logging service, writing this account's access logs
+        assert [(a["Principal"], a["Action"]) for a in allows] == (
+            [({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject")] if bucket == log_bucket else []
+        )
 
 
 def test_the_raw_bucket_keeps_versions_and_blocks_public_access_as_the_template_says(stack):
