@@ -207,8 +207,16 @@ def _map_concurrency(states: dict[str, Any], variable: str) -> int:
     return total
 
 
+def _reserved_concurrency(name: str, value: Any) -> int:
+    """A reserved concurrency as deployed by default (a number, or a parameter's default)."""
+    if isinstance(value, dict):
+        return int(load(name)["Parameters"][value["Ref"]]["Default"])
+    return int(value)
+
+
 def test_reserved_concurrency_leaves_room_for_every_map_state_that_invokes_the_function():
-    reserved = {logical: p["ReservedConcurrentExecutions"] for _, logical, p in _resources("AWS::Lambda::Function")
+    reserved = {logical: _reserved_concurrency(name, p["ReservedConcurrentExecutions"])
+                for name, logical, p in _resources("AWS::Lambda::Function")
                 if "ReservedConcurrentExecutions" in p}  # fmt: skip
     assert reserved, "no function has a reserved concurrency"
     checked = set()
