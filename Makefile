@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 export SPARK_LOCAL_IP ?= 127.0.0.1
 export PYSPARK_PYTHON := $(abspath $(PY))
 
-.PHONY: setup demo test test-unit test-integration e2e acceptance lint typecheck pr sandbox clean bench deploy destroy status
+.PHONY: setup demo test test-unit test-integration e2e acceptance lint typecheck pr sandbox clean bench deploy destroy status security
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
@@ -75,5 +75,22 @@ destroy: setup  # make destroy [PREFIX=spapi-lake] [ARTIFACTS_BUCKET=my-bucket]:
 status: setup  # make status [PREFIX=spapi-lake]
 	@$(VENV)/bin/spapi-lake status --prefix $(or $(PREFIX),spapi-lake)
 
+# checkov over every template, in a virtual environment of its own (its pins clash with requirements.lock's). A check
+# that does not apply is skipped in the template itself (Metadata: checkov: skip:, with the reason); any other failure
+# fails the target.
+SECURITY_VENV := .venv-security
+SECURITY_STAMP := $(SECURITY_VENV)/.installed
+
+$(SECURITY_STAMP): requirements-security.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (or run make PYTHON=/path/to/python3.11)"; exit 1; }
+	@test -x $(SECURITY_VENV)/bin/python || $(PYTHON) -m venv $(SECURITY_VENV)
+	@echo "security: installing checkov into $(SECURITY_VENV) (first run only)"
+	@$(SECURITY_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-security.lock 2>&1 | grep -v "^WARNING: Location" || true
+	@$(SECURITY_VENV)/bin/checkov --version >/dev/null || { echo "error: checkov install failed"; exit 1; }
+	@touch $@
+
+security: $(SECURITY_STAMP)
+	@$(SECURITY_VENV)/bin/checkov --directory cloudformation --framework cloudformation --compact --quiet --skip-download
+
 clean:
-	rm -rf out spark-warehouse metastore_db derby.log .pytest_cache .mypy_cache .ruff_cache
+	rm -rf out spark-warehouse metastore_db derby.log .pytest_cache .mypy_cache .ruff_cache $(SECURITY_VENV)

@@ -60,6 +60,15 @@ def _bucket_arn(export: str) -> dict[str, Any]:
     return {"Fn::Sub": ["arn:${AWS::Partition}:s3:::${Bucket}", {"Bucket": _import(export)}]}
 
 
+def _glue_arns(*resources: str) -> list[dict[str, Any]]:
+    """Glue Data Catalog ARNs in the lake's database: `catalog`, `database/${Db}`, `table/${Db}/*`, ..."""
+    arns: list[dict[str, Any]] = []
+    for resource in resources:
+        arn = f"arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        arns.append({"Fn::Sub": [arn, {"Db": _import("database")}]} if "${Db}" in resource else {"Fn::Sub": arn})
+    return arns
+
+
 def _tag(key: str, *values: str) -> dict[str, Any]:
     return {"CatalogId": {"Ref": "AWS::AccountId"}, "TagKey": key, "TagValues": list(values)}
 
@@ -114,10 +123,14 @@ def _query_statements() -> list[dict[str, Any]]:
                                         "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"],
          "Resource": {"Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/"
                                  "${Workgroup}"}},
+        # Athena resolves a query's names in the catalog; `default` too, which it looks up for every session.
         {"Effect": "Allow", "Action": ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables",
                                         "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
-                                        "glue:GetCatalog", "glue:GetCatalogs", "lakeformation:GetDataAccess"],
-         "Resource": "*"},
+                                        "glue:GetCatalog", "glue:GetCatalogs"],
+         "Resource": _glue_arns("catalog", "database/${Db}", "table/${Db}/*", "database/default")},
+        # Lake Formation vends the data's credentials: an action with no resource type (Service Authorization
+        # Reference), so only "*"; what it vends is decided by the Lake Formation grants.
+        {"Effect": "Allow", "Action": ["lakeformation:GetDataAccess"], "Resource": "*"},
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation",
                                         "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
          "Resource": [{"Fn::GetAtt": ["QueryResultsBucket", "Arn"]},
@@ -249,7 +262,8 @@ def template() -> dict[str, Any]:
         "LakeAdminRole": _role("Lake administrators: every curated table and column, PII included; creates the "
                                "insight views", _query_statements() + [
                                    {"Effect": "Allow", "Action": ["glue:CreateTable", "glue:UpdateTable",
-                                                                  "glue:DeleteTable"], "Resource": "*"}]),
+                                                                  "glue:DeleteTable"],
+                                    "Resource": _glue_arns("catalog", "database/${Db}", "table/${Db}/*")}]),
         "QueryResultsBucket": {
             "Type": "AWS::S3::Bucket",
             "DeletionPolicy": "Retain",  # CloudFormation cannot delete a bucket that holds objects
@@ -260,8 +274,13 @@ def template() -> dict[str, Any]:
                     "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": _import("data-key-arn")}, "BucketKeyEnabled": True}]},
                 "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
                                                    "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "VersioningConfiguration": {"Status": "Enabled"},
+                "LoggingConfiguration": {"DestinationBucketName": _import("log-bucket"),
+                                         "LogFilePrefix": "s3/query-results/"},
+                # results are disposable: versions of an overwritten or expired result go the next day
                 "LifecycleConfiguration": {"Rules": [{"Id": "expire-results", "Status": "Enabled",
-                                                      "ExpirationInDays": 30}]},
+                                                      "ExpirationInDays": 30,
+                                                      "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]},
             },
         },
         "AnalystWorkgroup": {

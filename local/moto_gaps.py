@@ -1,8 +1,8 @@
 """The template resources moto's CloudFormation does not deploy usably, made by hand, each from its own template
 resource (its name and properties, resolved against the deployed stack).
 
-moto's CloudFormation skips some resource types with a warning (Secrets Manager, Glue, Lake Formation, Athena, the SQS
-and S3 policies);
+moto's CloudFormation skips some resource types with a warning (Secrets Manager, Glue and its security
+configurations, Lake Formation, Athena, the SQS and S3 policies);
 drops some properties of a type it deploys (an S3 bucket's versioning, lifecycle rules and public access block);
 and deploys two types where moto's own APIs cannot use them: state machines go to a backend other than the one that
 executes ASL, and an SQS event source mapping is run by moto once per message, inside SendMessage, ignoring
@@ -70,6 +70,14 @@ def _glue_database(logical_id: str, props: dict[str, Any], made: Made) -> str:
 
 def _glue_job(logical_id: str, props: dict[str, Any], made: Made) -> str:
     aws.client("glue").create_job(**props)  # AWS::Glue::Job's properties are CreateJob's arguments
+    return str(props["Name"])
+
+
+def _glue_security_configuration(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    # CloudFormation's list is S3Encryptions, the API's S3Encryption; the rest is spelt alike.
+    encryption = dict(props["EncryptionConfiguration"])
+    encryption["S3Encryption"] = encryption.pop("S3Encryptions", [])
+    aws.client("glue").create_security_configuration(Name=props["Name"], EncryptionConfiguration=encryption)
     return str(props["Name"])
 
 
@@ -206,6 +214,7 @@ HANDMADE: dict[str, Maker] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Glue::Database": _glue_database,
     "AWS::Glue::Job": _glue_job,
+    "AWS::Glue::SecurityConfiguration": _glue_security_configuration,
     "AWS::Glue::Workflow": _glue_workflow,
     "AWS::Glue::Trigger": _glue_trigger,
     "AWS::SQS::QueuePolicy": _queue_policy,

@@ -90,6 +90,12 @@ def test_the_queue_has_its_dead_letter_queue_and_lets_sp_api_send(stack):
     assert load("ingestion.yaml")["Parameters"]["SpApiNotificationsAccount"]["Default"] == "437568002678"
     assert statement["Principal"] == {"AWS": "437568002678"}
     assert set(statement["Action"]) == {"sqs:SendMessage", "sqs:GetQueueAttributes"}
+    # the queue is encrypted with the data key, and the deployed key policy lets that account use it through SQS
+    assert attributes["KmsMasterKeyId"] == stack.resources.kms_key_id
+    policy = aws.client("kms").get_key_policy(KeyId=stack.resources.kms_key_id, PolicyName="default")["Policy"]
+    (sp_api,) = (s for s in json.loads(policy)["Statement"] if s.get("Sid") == "SpApiSendsToEncryptedQueue")
+    assert sp_api["Principal"] == {"AWS": "arn:aws:iam::437568002678:root"}
+    assert sp_api["Condition"] == {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}}
 
 
 def test_the_ledger_has_the_report_id_index_the_code_queries(stack):
@@ -165,6 +171,15 @@ def test_the_curation_workflow_curates_every_dataset_of_the_registry(stack):
     assert job["DefaultArguments"]["--raw_bucket"] == stack.resources.raw_bucket
 
 
+def test_every_glue_job_runs_with_the_security_configuration_the_storage_stack_made(stack):
+    glue = aws.client("glue")
+    name = stack.resources.outputs["GlueSecurityConfigurationName"]
+    encryption = glue.get_security_configuration(Name=name)["SecurityConfiguration"]["EncryptionConfiguration"]
+    assert [e["KmsKeyArn"] for e in encryption["S3Encryption"]] == [stack.resources.kms_key_id]
+    jobs = stack.resources.of_type("AWS::Glue::Job").values()
+    assert jobs and {glue.get_job(JobName=job)["Job"]["SecurityConfiguration"] for job in jobs} == {name}
+
+
 def test_the_report_plan_is_the_registry_rendered():
     from lake_formation.render import report_plan_json  # noqa: PLC0415
 
@@ -178,10 +193,15 @@ def test_kms_key_policies_ship_as_json_text():
 
 def test_bucket_policies_deny_plain_http_and_are_kept_unapplied_offline(stack):
     policies = stack.resources.unapplied_bucket_policies
-    assert set(policies) == {stack.resources.raw_bucket, stack.resources.curated_bucket}
-    for policy in policies.values():
-        (statement,) = json.loads(policy)["Statement"]
-        assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    log_bucket = stack.resources.outputs["LogBucketName"]
+    assert set(policies) == {stack.resources.raw_bucket, stack.resources.curated_bucket, log_bucket}
+    for bucket, policy in policies.items():
+        deny, *allows = json.loads(policy)["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        # only the log bucket lets anyone in: S3's logging service, writing this account's access logs
+        assert [(a["Principal"], a["Action"]) for a in allows] == (
+            [({"Service": "logging.s3.amazonaws.com"}, "s3:PutObject")] if bucket == log_bucket else []
+        )
 
 
 def test_the_raw_bucket_keeps_versions_and_blocks_public_access_as_the_template_says(stack):
