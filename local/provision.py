@@ -208,7 +208,8 @@ def _operator_step(sandbox: RunningSandbox, deployment: Deployment) -> None:
         SecretString=json.dumps({"client_id": info["client_id"], "client_secret": info["client_secret"]}),
     )
     for account in info["accounts"]:
-        secrets.create_secret(Name=refresh_token_secret(account["account_id"]), SecretString=account["refresh_token"])
+        secrets.create_secret(Name=refresh_token_secret(account["account_id"]), SecretString=account["refresh_token"],
+                              KmsKeyId=deployment.kms_key_id)  # fmt: skip
     # Offline only: buckets Spark writes to use SSE-S3. The s3a connector propagates SSE-KMS to its rename copies and
     # the AWS SDK then insists on HTTPS, which moto's local server does not speak. On AWS every bucket is SSE-KMS.
     sse_s3 = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
