@@ -45,6 +45,7 @@ def stack_parameters(
         "warehouse": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "ScriptKey": keys["loader_script"],
                       "PackageKey": keys["glue_package"]},
         "bi": {"Prefix": prefix},
+        "operations": {"Prefix": prefix, "ArtifactsBucket": artifacts_bucket, "CodeKey": keys["lambda"]},
     }[part]  # fmt: skip
     if part == "governance" and "DeployerArn" not in overrides:
         parameters["DeployerArn"] = deployer_arn(aws.client("sts"))

@@ -34,6 +34,7 @@ class StackTemplate:
 # stacks', the warehouse storage's and curation's (its load runs in the curation workflow), BI governance's.
 STACKS = (StackTemplate("storage", "storage.yaml"), StackTemplate("ingestion", "ingestion.yaml"),
           StackTemplate("curation", "curation.yaml"), StackTemplate("governance", "governance.yaml"),
+          StackTemplate("operations", "operations.yaml"),  # alarms on the resources the stacks above name
           StackTemplate("warehouse", "warehouse.yaml", optional=True),
           StackTemplate("bi", "bi.yaml", optional=True))  # fmt: skip
 

@@ -7,6 +7,7 @@ from functools import cache
 from ingestion_lambdas import aws
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.catalog_listings import CatalogAndListings
+from ingestion_lambdas.services.credentials import CredentialCheck
 from ingestion_lambdas.services.landing import ReportLanding, ReportSettlement
 from ingestion_lambdas.services.ledger import Ledger
 from ingestion_lambdas.services.notifications import NotificationRouter, Subscriber
@@ -61,3 +62,7 @@ def subscriber() -> Subscriber:
 
 def reconciler() -> Reconciler:
     return Reconciler(clients(), ledger(), aws.client("stepfunctions"), settings())
+
+
+def credential_check() -> CredentialCheck:
+    return CredentialCheck(clients(), aws.client("secretsmanager"))

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ingestion_lambdas import metrics
 from ingestion_lambdas.spapi.errors import (
     SpApiError,
     SpApiRequestError,
@@ -182,6 +183,8 @@ class Transport:
             if response.status_code < 400:
                 return response.json() if response.content else {}
             error = _error_from(operation, response, request_id)
+            if response.status_code == 429:  # every one, retried or not: the alarm watches how often quotas bind
+                metrics.emit(metrics.SPAPI_THROTTLES, 1, Operation=operation.name)
             if response.status_code == 403 and not refreshed_token and "expired" in (error.details or "").lower():
                 # An expired token is refreshed once, then the call is retried at once.
                 self._log(logging.INFO, "spapi_retry", operation, attempt, status=403, error="token_expired",
