@@ -78,8 +78,11 @@ METRICS = (REPORTS_LANDED, REPORTS_FAILED, REPORTS_NO_DATA, SPAPI_THROTTLES, CLI
            REFRESH_TOKEN_DAYS_LEFT)  # fmt: skip
 
 
-def emit(metric: Metric, value: float, **dimensions: str) -> None:
+def emit(metric: Metric, value: float, metadata: dict[str, object] | None = None, **dimensions: str) -> None:
     """Print one EMF line with `value` for `metric`, to each of its series.
+
+    `metadata` (ids such as report_id) goes in the line but not in the metric: Logs Insights finds the unit of work
+    behind a data point, and the metric's cardinality stays the dimensions'.
 
     A fresh EphemeralMetrics per line: the SP-API client runs on several threads, and Powertools' shared `Metrics`
     keeps one metric set per process, which would merge lines of different dimensions.
@@ -91,6 +94,8 @@ def emit(metric: Metric, value: float, **dimensions: str) -> None:
         raise ValueError(f"{metric.name} takes dimensions {sorted(metric.dimensions)}, not {sorted(dimensions)}")
     line = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)  # `service` alone: the first dimension set
     line.add_metric(name=metric.name, unit=metric.unit, value=value)
+    for key, item in (metadata or {}).items():
+        line.add_metadata(key=key, value=item)
     for names in metric.dimension_sets:
         if names:
             line.add_dimensions(**{SERVICE_DIMENSION: SERVICE}, **{name: dimensions[name] for name in names})

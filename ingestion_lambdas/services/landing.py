@@ -155,7 +155,7 @@ class ReportSettlement:
             if failed.code == "CANCELLED":
                 log_event(logger, logging.INFO, "report_no_data", **_context(entry), status="CANCELLED")
                 self.ledger.settle(entry, "NO_DATA")
-                metrics.emit(metrics.REPORTS_NO_DATA, 1, ReportType=entry.report_type)
+                metrics.emit(metrics.REPORTS_NO_DATA, 1, _ids(entry), ReportType=entry.report_type)
                 return LandingOutcome(report_id=report_id, status="NO_DATA")
             status: Status = "FATAL" if entry.attempts < self.settings.fatal_max_attempts else "FAILED"
             error = self._error_document(entry.account_id, report_id)
@@ -168,7 +168,7 @@ class ReportSettlement:
         if self.on_landed is not None:
             self.on_landed(entry, landed)
         self.ledger.settle(entry, "LANDED", raw_key=landed.key, rows=landed.rows, sha256=landed.sha256, error=None)
-        metrics.emit(metrics.REPORTS_LANDED, 1, ReportType=entry.report_type)
+        metrics.emit(metrics.REPORTS_LANDED, 1, _ids(entry), ReportType=entry.report_type)
         return LandingOutcome(report_id=report_id, status="LANDED", key=landed.key, rows=landed.rows,
                               sha256=landed.sha256)  # fmt: skip
 
@@ -206,7 +206,12 @@ class ReportSettlement:
 def _count_failed(entry: LedgerEntry, status: Status) -> None:
     """The ReportsFailed metric for a report settled FATAL or FAILED (after its ledger entry: a metric never counts a
     state the ledger does not hold)."""
-    metrics.emit(metrics.REPORTS_FAILED, 1, ReportType=entry.report_type, Status=status)
+    metrics.emit(metrics.REPORTS_FAILED, 1, _ids(entry), ReportType=entry.report_type, Status=status)
+
+
+def _ids(entry: LedgerEntry) -> dict[str, object]:
+    """What a metric line carries to find its report (metadata, not dimensions)."""
+    return {"report_id": entry.report_id, "account_id": entry.account_id, "marketplace_id": entry.marketplace_id}
 
 
 def _context(entry: LedgerEntry) -> dict[str, object]:
