@@ -6,6 +6,7 @@ credential-age check over moto's Secrets Manager."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,7 @@ from ingestion_lambdas.services import wiring
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.credentials import ISSUED_ON_TAG, CredentialCheck
 from ingestion_lambdas.services.landing import DOWNLOAD_MAX_ATTEMPTS
+from ingestion_lambdas.services.notifications import start_landing
 from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.settings import load_settings
 from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, RefreshTokenAuth
@@ -83,12 +85,13 @@ def finished(report_id: str, status: str = "DONE"):
     raise AssertionError(f"report {report_id} did not end {status}")
 
 
-def land(stack, report_id: str) -> dict:
-    """Run LandReport (the real ASL on moto, the real handler) for one report; its output."""
-    sfn = aws.client("stepfunctions")
-    arn = sfn.start_execution(stateMachineArn=stack.resources.state_machines["land_report"],
-                              name=f"test-operations-{report_id}-{int(time.time() * 1000)}",
-                              input=json.dumps({"report_id": report_id}))["executionArn"]  # fmt: skip
+def land(stack, report_id: str, name: str | None = None) -> dict:
+    """Run LandReport (the real ASL on moto, the real handler) for one report, started as the pipeline starts it;
+    its output."""
+    sfn, machine = aws.client("stepfunctions"), stack.resources.state_machines["land_report"]
+    name = name or f"test-operations-{report_id}-{int(time.time() * 1000)}"
+    assert start_landing(sfn, machine, name, report_id) == "landing started"
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{name}"
     deadline = time.monotonic() + 120
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "LandReport still running"
@@ -169,6 +172,22 @@ def test_a_broken_document_ends_failed_after_the_bound_and_the_report_beside_it_
         e["name"] for e in executions if broken_id in e["name"] and not e["name"].startswith("test-operations-")
     ] == []
     assert wiring.ledger().by_report_id(broken_id).status == "FAILED"
+
+
+def test_a_landings_log_lines_carry_its_report_id_and_execution_name(stack, box, caplog):
+    # GIVEN a finished report, and the landing's loggers captured
+    caplog.set_level(logging.INFO, logger="ingestion_lambdas")
+    box.set_faults(Faults.parse(HELD))
+    report_id = requested(stack)
+    finished(report_id)
+    name = f"test-operations-{report_id}-correlated"
+    # WHEN LandReport lands it
+    assert land(stack, report_id, name)["status"] == "LANDED"
+    # THEN its structured lines name the report and the execution that landed it
+    lines = [json.loads(r.getMessage()) for r in caplog.records
+             if r.name.startswith("ingestion_lambdas") and r.getMessage().startswith("{")]  # fmt: skip
+    landed = [line for line in lines if line["event"] == "report_landed"]
+    assert [(line["report_id"], line["execution_name"]) for line in landed] == [(report_id, name)]
 
 
 def test_every_429_is_counted_by_operation(sandbox_factory, capsys):

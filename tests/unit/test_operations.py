@@ -4,6 +4,7 @@ it under, and the metrics' declarations, their EMF lines and the credential arit
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from ingestion_lambdas.services.credentials import (
     WARNING_DAYS,
     days_left,
 )
+from ingestion_lambdas.spapi.transport import correlated, log_event
 
 OPERATIONS = load("operations.yaml")
 # AWS's own metrics the alarms may use, with the dimension each is published by (from the SQS and Step Functions
@@ -189,3 +191,20 @@ def test_a_metric_refuses_dimensions_it_is_not_declared_with(capsys):
 def test_days_left_counts_whole_days_to_the_deadline(age, max_age, expected):
     now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     assert days_left(now - age, max_age, now) == expected
+
+
+def test_log_lines_inside_correlated_carry_its_ids_and_lines_after_it_do_not(caplog):
+    log = logging.getLogger("tests.correlation")
+    caplog.set_level(logging.INFO, logger="tests.correlation")
+    # WHEN lines are logged inside nested correlation scopes, then after them
+    with correlated(report_id="r-1", execution_name="land-r-1"):
+        with correlated(account_id=None, marketplace_id="M"):
+            log_event(log, logging.INFO, "inner", rows=1)
+        log_event(log, logging.INFO, "outer", report_id="given")
+    log_event(log, logging.INFO, "after")
+    # THEN each carries the ids around it (a field given explicitly wins, None is left out), and none leak out
+    assert [json.loads(r.getMessage()) for r in caplog.records] == [
+        {"event": "inner", "report_id": "r-1", "execution_name": "land-r-1", "marketplace_id": "M", "rows": 1},
+        {"event": "outer", "report_id": "given", "execution_name": "land-r-1"},
+        {"event": "after"},
+    ]
