@@ -186,8 +186,8 @@ def test_a_landings_log_lines_carry_its_report_id_and_execution_name(stack, box,
     # THEN its structured lines name the report and the execution that landed it
     lines = [json.loads(r.getMessage()) for r in caplog.records
              if r.name.startswith("ingestion_lambdas") and r.getMessage().startswith("{")]  # fmt: skip
-    landed = [line for line in lines if line["event"] == "report_landed"]
-    assert [(line["report_id"], line["execution_name"]) for line in landed] == [(report_id, name)]
+    landed = [line for line in lines if line["event"] == "report_landed" and line.get("execution_name") == name]
+    assert [line["report_id"] for line in landed] == [report_id]  # (the stack lands other reports meanwhile)
 
 
 def test_every_429_is_counted_by_operation(sandbox_factory, capsys):
