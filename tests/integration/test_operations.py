@@ -50,6 +50,12 @@ def emf(out: str, metric: str) -> list[dict]:
     return lines
 
 
+@pytest.fixture(autouse=True)
+def metrics_on(monkeypatch):
+    """Metric lines printed whatever the environment says (an offline run may switch Powertools' metrics off)."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+
 @pytest.fixture
 def box(stack):
     yield stack.sandbox.sandbox

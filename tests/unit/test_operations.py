@@ -30,6 +30,12 @@ AWS_METRICS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def metrics_on(monkeypatch):
+    """Metric lines printed whatever the environment says (an offline run may switch Powertools' metrics off)."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+
+
 def alarms(template: dict) -> dict[str, dict]:
     return {k: r["Properties"] for k, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
 
