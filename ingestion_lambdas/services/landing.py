@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # Downloads of one report's document that may fail (truncated or undecodable) before its ledger entry is FAILED: a
 # transient fault passes in a retry or two, a document Amazon serves broken fails every time. LandReport's Retry on
-# these errors allows one execution to reach the bound (tests/unit/test_state_machines.py ties the two).
+# these errors allows one execution to reach the bound (tests/unit/test_state_machines.py ties the two). The default
+# and the ceiling of the setting `download_max_attempts` (ingestion.yaml DownloadMaxAttempts).
 DOWNLOAD_MAX_ATTEMPTS = 4
 DOWNLOAD_ERRORS = (TruncatedDownloadError, MalformedReportError)
 

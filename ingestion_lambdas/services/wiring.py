@@ -49,7 +49,8 @@ def report_requests() -> ReportRequests:
 def settlement() -> ReportSettlement:
     s = settings()
     landing = ReportLanding(clients(), aws.client("s3"), s.need("raw_bucket"), s.kms_key_id)
-    return ReportSettlement(landing, ledger(), s, on_landed=catalog().register_targets)
+    return ReportSettlement(landing, ledger(), s, on_landed=catalog().register_targets,
+                            download_max_attempts=s.download_max_attempts)  # fmt: skip
 
 
 def router() -> NotificationRouter:

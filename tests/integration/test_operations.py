@@ -25,7 +25,7 @@ from ingestion_lambdas.services.notifications import start_landing
 from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.settings import load_settings
 from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, RefreshTokenAuth
-from ingestion_lambdas.spapi.errors import SpApiThrottledError
+from ingestion_lambdas.spapi.errors import MalformedReportError, SpApiThrottledError
 from ingestion_lambdas.spapi.rate_limit import RateLimiter
 from ingestion_lambdas.spapi.reports import ReportsApi
 from ingestion_lambdas.spapi.transport import Transport
@@ -178,6 +178,31 @@ def test_a_broken_document_ends_failed_after_the_bound_and_the_report_beside_it_
         e["name"] for e in executions if broken_id in e["name"] and not e["name"].startswith("test-operations-")
     ] == []
     assert wiring.ledger().by_report_id(broken_id).status == "FAILED"
+
+
+def test_the_download_bound_is_the_deployments_setting(stack, box, monkeypatch, capsys, settled_reports):
+    # GIVEN a deployment whose bound is 2 downloads, and a finished report whose every download is undecodable
+    with monkeypatch.context() as deployed:
+        deployed.setenv("DOWNLOAD_MAX_ATTEMPTS", "2")  # as the template sets the function's environment
+        wiring.settings.cache_clear()
+        settlement = wiring.settlement()
+    wiring.settings.cache_clear()  # the stack's own settings again for whatever comes next
+    box.set_faults(Faults.parse(HELD))
+    report_id = requested(stack)
+    settled_reports.append(report_id)
+    finished(report_id)
+    box.set_faults(Faults.parse(f"corrupt_document,{HELD}"))
+    # WHEN the landing is tried, as LandReport retries it
+    with pytest.raises(MalformedReportError):
+        settlement.settle(report_id)
+    outcome = settlement.settle(report_id)
+    # THEN the second failure records FAILED with the decoding error, and says so in a metric line
+    assert (
+        outcome.status == "FAILED" and "2 times" in str(outcome.error) and "MalformedReportError" in str(outcome.error)
+    )
+    assert wiring.ledger().by_report_id(report_id).download_failures == 2
+    lines = [line for line in emf(capsys.readouterr().out, "ReportsFailed") if line.get("report_id") == report_id]
+    assert [line["Status"] for line in lines] == ["FAILED"]
 
 
 def test_a_landings_log_lines_carry_its_report_id_and_execution_name(stack, box, caplog):

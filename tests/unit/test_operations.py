@@ -19,6 +19,8 @@ from ingestion_lambdas.services.credentials import (
     WARNING_DAYS,
     days_left,
 )
+from ingestion_lambdas.services.landing import DOWNLOAD_MAX_ATTEMPTS
+from ingestion_lambdas.settings import Settings
 from ingestion_lambdas.spapi.transport import correlated, log_event
 
 OPERATIONS = load("operations.yaml")
@@ -214,3 +216,10 @@ def test_log_lines_inside_correlated_carry_its_ids_and_lines_after_it_do_not(cap
         {"event": "outer", "report_id": "given", "execution_name": "land-r-1"},
         {"event": "after"},
     ]
+
+
+def test_the_download_bound_is_a_parameter_no_larger_than_one_execution_tries():
+    parameter = load("ingestion.yaml")["Parameters"]["DownloadMaxAttempts"]
+    assert parameter["Default"] == parameter["MaxValue"] == Settings().download_max_attempts == DOWNLOAD_MAX_ATTEMPTS
+    land = load("ingestion.yaml")["Resources"]["LandReportFunction"]["Properties"]["Environment"]["Variables"]
+    assert land["DOWNLOAD_MAX_ATTEMPTS"] == {"Ref": "DownloadMaxAttempts"}
