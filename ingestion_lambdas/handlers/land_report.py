@@ -20,6 +20,5 @@ settlement = wiring.settlement()
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, object]:
     request = LandReportInput.model_validate(event)
-    logger.append_keys(report_id=request.report_id, execution_name=request.execution_name)
     with correlated(report_id=request.report_id, execution_name=request.execution_name):
         return settlement.settle(request.report_id).model_dump(mode="json")
