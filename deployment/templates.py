@@ -36,9 +36,11 @@ class StackTemplate:
 
 
 # In deployment order: ingestion and curation import the storage stack's exports, governance the first three
-# stacks', the warehouse storage's and curation's (its load runs in the curation workflow), BI governance's.
+# stacks', the warehouse storage's and curation's (its load runs in the curation workflow), BI governance's; operations
+# alarms on what ingestion and curation name (by their Prefix-built names) and runs the credential check.
 STACKS = (StackTemplate("storage", "storage.yaml"), StackTemplate("ingestion", "ingestion.yaml"),
           StackTemplate("curation", "curation.yaml"), StackTemplate("governance", "governance.yaml"),
+          StackTemplate("operations", "operations.yaml"),  # alarms on the resources the stacks above name
           StackTemplate("warehouse", "warehouse.yaml", optional=True),
           StackTemplate("bi", "bi.yaml", optional=True))  # fmt: skip
 

@@ -297,6 +297,7 @@ class LandReportInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     report_id: str
+    execution_name: str | None = None  # the execution's name, given by its starter: a correlation id for logs
 
 
 class CatalogAndListingsInput(BaseModel):

@@ -45,6 +45,7 @@ ENVIRONMENT = {
     "land_report_state_machine_arn": "LAND_REPORT_STATE_MACHINE_ARN",
     "fatal_cooldown_s": "FATAL_COOLDOWN_SECONDS",
     "fatal_max_attempts": "FATAL_MAX_ATTEMPTS",
+    "download_max_attempts": "DOWNLOAD_MAX_ATTEMPTS",
     "reconcile_after_s": "RECONCILE_AFTER_SECONDS",
     "read_timeout_s": "SPAPI_READ_TIMEOUT_SECONDS",
 }
@@ -71,6 +72,7 @@ class Settings(BaseModel):
     land_report_state_machine_arn: str | None = None
     fatal_cooldown_s: float = 1800.0  # a FATAL report is requested again after this long...
     fatal_max_attempts: int = 3  # ...this many times in all, then recorded FAILED
+    download_max_attempts: int = 4  # a document that fails to download this often: FAILED, never retried
     reconcile_after_s: float = 900.0  # a report with no notification for this long is looked up by reconcile
     read_timeout_s: float = 30.0  # an SP-API call that sends nothing for this long is retried
 

@@ -2,7 +2,8 @@
 resource (its name and properties, resolved against the deployed stack).
 
 moto's CloudFormation skips some resource types with a warning (Secrets Manager, Glue and its security
-configurations, Lake Formation, Athena, the SQS and S3 policies);
+configurations, Lake Formation, Athena, the SQS and S3 policies, CloudWatch alarms, SNS topic policies and
+subscriptions);
 drops some properties of a type it deploys (an S3 bucket's versioning, lifecycle rules and public access block);
 and deploys two types where moto's own APIs cannot use them: state machines go to a backend other than the one that
 executes ASL, and an SQS event source mapping is run by moto once per message, inside SendMessage, ignoring
@@ -180,6 +181,30 @@ def _event_source_mapping(logical_id: str, props: dict[str, Any], made: Made) ->
     return function
 
 
+# PutMetricAlarm's numeric arguments, which a template may give as a parameter's (string) value.
+_ALARM_NUMBERS = {"Threshold": float, "Period": int, "EvaluationPeriods": int, "DatapointsToAlarm": int}
+
+
+def _alarm(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    # AWS::CloudWatch::Alarm's properties are PutMetricAlarm's arguments (moto keeps alarms, it evaluates none).
+    kwargs = {key: _ALARM_NUMBERS.get(key, lambda v: v)(value) for key, value in props.items()}
+    aws.client("cloudwatch").put_metric_alarm(**kwargs)
+    return str(props["AlarmName"])
+
+
+def _topic_policy(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    for topic_arn in props["Topics"]:
+        aws.client("sns").set_topic_attributes(
+            TopicArn=topic_arn, AttributeName="Policy", AttributeValue=json.dumps(props["PolicyDocument"])
+        )
+    return logical_id
+
+
+def _subscription(logical_id: str, props: dict[str, Any], made: Made) -> str:
+    return str(aws.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
+                                           Endpoint=props["Endpoint"])["SubscriptionArn"])  # fmt: skip
+
+
 def _bucket_settings(logical_id: str, props: dict[str, Any], made: Made) -> str:
     """moto's CloudFormation makes the bucket and its encryption, and drops versioning, lifecycle rules and the
     public access block: those are applied here to the bucket it made."""
@@ -228,6 +253,9 @@ HANDMADE: dict[str, Maker] = {
     "AWS::LakeFormation::TagAssociation": _lf_tag_association,
     "AWS::LakeFormation::PrincipalPermissions": _lf_grant,
     "AWS::Athena::WorkGroup": _athena_workgroup,
+    "AWS::CloudWatch::Alarm": _alarm,
+    "AWS::SNS::TopicPolicy": _topic_policy,
+    "AWS::SNS::Subscription": _subscription,
 }
 # Types moto deploys in part: the resource stays moto's, and the properties it drops are applied by hand.
 HANDMADE_PROPERTIES: dict[str, Maker] = {"AWS::S3::Bucket": _bucket_settings}

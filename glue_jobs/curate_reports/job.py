@@ -28,6 +28,7 @@ from pyspark.sql import types as T  # noqa: N812
 
 from glue_jobs.common.catalog import register_partitions, register_table, unregister_partitions
 from glue_jobs.common.curated_objects import CuratedObjects
+from glue_jobs.common.metrics import put_dataset_run
 from glue_jobs.common.spark import get_spark
 from glue_jobs.common.spark_types import curated_schema
 from glue_jobs.common.validation import ValidationOutcome, validate
@@ -587,7 +588,10 @@ def main(argv: list[str]) -> RunReport:
     config = parse_args(argv)
     session = boto3.session.Session()  # its own: boto3's default session is not safe across threads
     report = curate(get_spark(), session.client("s3"), session.client("glue"), config)
-    logger.info(json.dumps({"event": "curation_run", **report.model_dump(mode="json")}))
+    logger.info(json.dumps({"event": "curation_run", "job_run_id": config.run_id, **report.model_dump(mode="json")}))
+    # After the run report: a metric that cannot be put fails the run visibly, and its retry finds nothing new.
+    put_dataset_run(session.client("cloudwatch"), report.dataset, blocked=report.status == "VALIDATION_FAILED",
+                    unreadable=len(report.unreadable_objects))  # fmt: skip
     return report
 
 

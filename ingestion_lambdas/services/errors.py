@@ -7,3 +7,7 @@ from __future__ import annotations
 class UnknownSellerError(Exception):
     """A selling-partner id that none of the configured accounts has (e.g. a listings notification for a seller this
     deployment does not serve)."""
+
+
+class CredentialNotSetError(Exception):
+    """A credential's secret holds no value yet (created empty by the stack, never set by the operator)."""

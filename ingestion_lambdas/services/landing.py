@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from ingestion_lambdas import metrics
 from ingestion_lambdas.events import ReportJob
 from ingestion_lambdas.services.ledger import Status  # noqa: TC001 - a pydantic field type
 from ingestion_lambdas.spapi.documents import open_report_document
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 # Downloads of one report's document that may fail (truncated or undecodable) before its ledger entry is FAILED: a
 # transient fault passes in a retry or two, a document Amazon serves broken fails every time. LandReport's Retry on
-# these errors allows one execution to reach the bound (tests/unit/test_state_machines.py ties the two).
+# these errors allows one execution to reach the bound (tests/unit/test_state_machines.py ties the two). The default
+# and the ceiling of the setting `download_max_attempts` (ingestion.yaml DownloadMaxAttempts).
 DOWNLOAD_MAX_ATTEMPTS = 4
 DOWNLOAD_ERRORS = (TruncatedDownloadError, MalformedReportError)
 
@@ -154,6 +156,7 @@ class ReportSettlement:
             if failed.code == "CANCELLED":
                 log_event(logger, logging.INFO, "report_no_data", **_context(entry), status="CANCELLED")
                 self.ledger.settle(entry, "NO_DATA")
+                metrics.emit(metrics.REPORTS_NO_DATA, 1, _ids(entry), ReportType=entry.report_type)
                 return LandingOutcome(report_id=report_id, status="NO_DATA")
             status: Status = "FATAL" if entry.attempts < self.settings.fatal_max_attempts else "FAILED"
             error = self._error_document(entry.account_id, report_id)
@@ -161,10 +164,12 @@ class ReportSettlement:
                       status=failed.code, attempt=entry.attempts, max_attempts=self.settings.fatal_max_attempts,
                       outcome=status)  # fmt: skip
             self.ledger.settle(entry, status, error=error)
+            _count_failed(entry, status)
             return LandingOutcome(report_id=report_id, status=status, error=error)
         if self.on_landed is not None:
             self.on_landed(entry, landed)
         self.ledger.settle(entry, "LANDED", raw_key=landed.key, rows=landed.rows, sha256=landed.sha256, error=None)
+        metrics.emit(metrics.REPORTS_LANDED, 1, _ids(entry), ReportType=entry.report_type)
         return LandingOutcome(report_id=report_id, status="LANDED", key=landed.key, rows=landed.rows,
                               sha256=landed.sha256)  # fmt: skip
 
@@ -182,6 +187,7 @@ class ReportSettlement:
             return None
         reason = f"the report document failed to download {attempt} times; the last time: {error}"
         self.ledger.settle(counted, "FAILED", error=reason)
+        _count_failed(entry, "FAILED")
         return LandingOutcome(report_id=str(entry.report_id), status="FAILED", error=reason)
 
     def _error_document(self, account_id: str, report_id: str) -> str:
@@ -196,6 +202,17 @@ class ReportSettlement:
                 return stream.read(4000).decode("utf-8", errors="replace")
         except DOWNLOAD_ERRORS as err:
             return f"FATAL; its error document could not be downloaded ({type(err).__name__}: {err})"
+
+
+def _count_failed(entry: LedgerEntry, status: Status) -> None:
+    """The ReportsFailed metric for a report settled FATAL or FAILED (after its ledger entry: a metric never counts a
+    state the ledger does not hold)."""
+    metrics.emit(metrics.REPORTS_FAILED, 1, _ids(entry), ReportType=entry.report_type, Status=status)
+
+
+def _ids(entry: LedgerEntry) -> dict[str, object]:
+    """What a metric line carries to find its report (metadata, not dimensions)."""
+    return {"report_id": entry.report_id, "account_id": entry.account_id, "marketplace_id": entry.marketplace_id}
 
 
 def _context(entry: LedgerEntry) -> dict[str, object]:

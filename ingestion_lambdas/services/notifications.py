@@ -91,10 +91,13 @@ class NotificationRouter:
 
 
 def start_landing(sfn: Any, state_machine_arn: str, name: str, report_id: str) -> str:
-    """Start LandReport under a name made of natural ids: the same name twice starts one execution."""
+    """Start LandReport under a name made of natural ids: the same name twice starts one execution. The input names
+    the execution too, so the landing's log lines carry it (`$$.Execution.Name` in the ASL would say the same, but
+    moto's ASL interpreter reads no context object, and the same input for the same name keeps the start idempotent).
+    """
     try:
-        sfn.start_execution(stateMachineArn=state_machine_arn, name=name,
-                            input=LandReportInput(report_id=report_id).model_dump_json())  # fmt: skip
+        landing = LandReportInput(report_id=report_id, execution_name=name)
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=landing.model_dump_json())
     except ClientError as err:
         if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise

@@ -20,13 +20,14 @@ from ingestion_lambdas.services.ledger import request_key
 from ingestion_lambdas.services.notifications import start_landing
 from ingestion_lambdas.services.report_requests import ReportRequests
 from ingestion_lambdas.spapi.reports import FINISHED_PROCESSING_STATUSES
+from ingestion_lambdas.spapi.transport import correlated
 from lake_formation import registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from ingestion_lambdas.services.accounts import SpApiClients
-    from ingestion_lambdas.services.ledger import Ledger
+    from ingestion_lambdas.services.ledger import Ledger, LedgerEntry
     from ingestion_lambdas.settings import Settings
 
 
@@ -50,26 +51,32 @@ class Reconciler:
         now = self._clock()
         counts = {"checked": 0, "landing_started": 0, "requested_again": 0, "discovered": 0}
         for entry in self.ledger.entries():
-            if entry.status == "FATAL" and now - entry.updated_at >= self.settings.fatal_cooldown_s:
-                job = ReportJob(
-                    account_id=entry.account_id, report_type=entry.report_type, marketplace_id=entry.marketplace_id,
-                    data_start_time=entry.data_start_time, data_end_time=entry.data_end_time,
-                    report_options=entry.report_options, attempts=entry.attempts + 1,
-                )  # fmt: skip
-                self.requests.request(job)
-                counts["requested_again"] += 1
-                continue
-            if entry.status != "REQUESTED" or now - entry.updated_at < self.settings.reconcile_after_s:
-                continue
-            counts["checked"] += 1
-            report = self.clients.reports(entry.account_id).get_report(str(entry.report_id))
-            if report.processing_status in FINISHED_PROCESSING_STATUSES:
-                name = f"reconcile-{entry.report_id}-{int(now)}"
-                counts["landing_started"] += (
-                    start_landing(self.sfn, self.settings.land_report_arn, name, str(entry.report_id)) != "duplicate"
-                )
+            with correlated(report_id=entry.report_id, account_id=entry.account_id):  # its SP-API calls' log lines
+                self._reconcile(entry, now, counts)
         counts["discovered"] = self._discover(datetime.fromtimestamp(now, UTC) - timedelta(days=discover_days))
         return counts
+
+    def _reconcile(self, entry: LedgerEntry, now: float, counts: dict[str, int]) -> None:
+        """One ledger entry: a FATAL one past its cooldown is requested again, a REQUESTED one left without a
+        notification is looked up and, when SP-API has finished it, landed."""
+        if entry.status == "FATAL" and now - entry.updated_at >= self.settings.fatal_cooldown_s:
+            job = ReportJob(
+                account_id=entry.account_id, report_type=entry.report_type, marketplace_id=entry.marketplace_id,
+                data_start_time=entry.data_start_time, data_end_time=entry.data_end_time,
+                report_options=entry.report_options, attempts=entry.attempts + 1,
+            )  # fmt: skip
+            self.requests.request(job)
+            counts["requested_again"] += 1
+            return
+        if entry.status != "REQUESTED" or now - entry.updated_at < self.settings.reconcile_after_s:
+            return
+        counts["checked"] += 1
+        report = self.clients.reports(entry.account_id).get_report(str(entry.report_id))
+        if report.processing_status in FINISHED_PROCESSING_STATUSES:
+            name = f"reconcile-{entry.report_id}-{int(now)}"
+            counts["landing_started"] += (
+                start_landing(self.sfn, self.settings.land_report_arn, name, str(entry.report_id)) != "duplicate"
+            )
 
     def _discover(self, since: datetime) -> int:
         discovered = 0

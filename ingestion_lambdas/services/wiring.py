@@ -7,6 +7,7 @@ from functools import cache
 from ingestion_lambdas import aws
 from ingestion_lambdas.services.accounts import SpApiClients
 from ingestion_lambdas.services.catalog_listings import CatalogAndListings
+from ingestion_lambdas.services.credentials import CredentialCheck
 from ingestion_lambdas.services.landing import ReportLanding, ReportSettlement
 from ingestion_lambdas.services.ledger import Ledger
 from ingestion_lambdas.services.notifications import NotificationRouter, Subscriber
@@ -48,7 +49,8 @@ def report_requests() -> ReportRequests:
 def settlement() -> ReportSettlement:
     s = settings()
     landing = ReportLanding(clients(), aws.client("s3"), s.need("raw_bucket"), s.kms_key_id)
-    return ReportSettlement(landing, ledger(), s, on_landed=catalog().register_targets)
+    return ReportSettlement(landing, ledger(), s, on_landed=catalog().register_targets,
+                            download_max_attempts=s.download_max_attempts)  # fmt: skip
 
 
 def router() -> NotificationRouter:
@@ -61,3 +63,7 @@ def subscriber() -> Subscriber:
 
 def reconciler() -> Reconciler:
     return Reconciler(clients(), ledger(), aws.client("stepfunctions"), settings())
+
+
+def credential_check() -> CredentialCheck:
+    return CredentialCheck(clients(), aws.client("secretsmanager"))

@@ -11,12 +11,15 @@ import logging
 import random
 import re
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 
+from ingestion_lambdas import metrics
 from ingestion_lambdas.spapi.errors import (
     SpApiError,
     SpApiRequestError,
@@ -26,7 +29,7 @@ from ingestion_lambdas.spapi.errors import (
 from ingestion_lambdas.spapi.rate_limit import Quota, RateLimiter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,15 @@ SECRET_PATTERNS = (
 LOGGERS_WITH_SECRETS = ("botocore.endpoint", "botocore.parsers", "urllib3.connectionpool")
 
 
+# The ids of the unit of work being done (report id, execution name): every log_event line carries them, so one id
+# finds the lines of one report's landing across the client, the services and the state machine. A ContextVar: each
+# thread (offline, each in-process invocation) has its own.
+_CORRELATION: ContextVar[dict[str, object]] = ContextVar("correlation", default={})  # noqa: B039 - never mutated
+
+
 def log_event(log: logging.Logger, level: int, event: str, **fields: object) -> None:
-    """Log one structured line: a JSON object naming the event, with the fields that describe it.
+    """Log one structured line: a JSON object naming the event, with the fields that describe it and the correlation
+    ids of `correlated` around it.
 
     Fields are ids, counts, statuses, error kinds and hosts: never a token, a secret or a URL (a pre-signed URL is
     a credential until it expires).
@@ -56,7 +66,23 @@ def log_event(log: logging.Logger, level: int, event: str, **fields: object) -> 
         # {"event": "spapi_retry", "operation": "getReport", "status": 429, "attempt": 1}
     """
     if log.isEnabledFor(level):
-        log.log(level, json.dumps({"event": event, **fields}, default=str))
+        log.log(level, json.dumps({"event": event, **_CORRELATION.get(), **fields}, default=str))
+
+
+@contextmanager
+def correlated(**ids: object) -> Iterator[None]:
+    """Every log_event line inside carries `ids` (None values are left out); nested calls add to the outer ids.
+
+    Example:
+        >>> with correlated(report_id="123", execution_name="land-123"):
+        ...     log_event(logger, logging.INFO, "report_landed", rows=10)
+        # {"event": "report_landed", "report_id": "123", "execution_name": "land-123", "rows": 10}
+    """
+    token = _CORRELATION.set({**_CORRELATION.get(), **{k: v for k, v in ids.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _CORRELATION.reset(token)
 
 
 def redact(text: str) -> str:
@@ -182,6 +208,8 @@ class Transport:
             if response.status_code < 400:
                 return response.json() if response.content else {}
             error = _error_from(operation, response, request_id)
+            if response.status_code == 429:  # every one, retried or not: the alarm watches how often quotas bind
+                metrics.emit(metrics.SPAPI_THROTTLES, 1, Operation=operation.name)
             if response.status_code == 403 and not refreshed_token and "expired" in (error.details or "").lower():
                 # An expired token is refreshed once, then the call is retried at once.
                 self._log(logging.INFO, "spapi_retry", operation, attempt, status=403, error="token_expired",

@@ -18,7 +18,7 @@ import boto3
 import duckdb
 
 from deployment.artifacts import build_glue_package, build_package
-from deployment.templates import ROOT, load
+from deployment.templates import ROOT, STACKS, load
 from lake_formation.raw_zone import RawObject, RawZone
 from local.prerequisites import JAR_DIR, JARS
 from sandbox.report_content import ReportRequest
@@ -129,8 +129,9 @@ def test_the_glue_jobs_run_from_their_package_alone(stack, tmp_path):
 
 def test_every_handler_imports_from_the_lambda_package_alone(tmp_path):
     package = build_package(tmp_path / "lambda.zip", with_dependencies=False)
-    handlers = sorted(str(r["Properties"]["Handler"]) for r in load("ingestion.yaml")["Resources"].values()
-                      if r["Type"] == "AWS::Lambda::Function")  # fmt: skip
+    handlers = sorted(str(r["Properties"]["Handler"]) for stack in STACKS
+                      for r in load(stack.template)["Resources"].values()
+                      if r["Type"] == "AWS::Lambda::Function" and "Handler" in r["Properties"])  # fmt: skip
     files = {p.stem for p in (ROOT / "ingestion_lambdas" / "handlers").glob("*.py") if p.stem != "__init__"}
     assert {h.split(".")[2] for h in handlers} == files  # every handler module is a deployed function's
     modules = fresh_interpreter(LAMBDA_IMPORT, str(package), SITE_PACKAGES, *handlers, cwd=str(tmp_path))

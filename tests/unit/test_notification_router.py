@@ -96,9 +96,10 @@ def test_our_finished_report_starts_one_landing_named_after_its_report_id():
     routing = router(sfn, FakeLedger("50001"))
     # WHEN its REPORT_PROCESSING_FINISHED arrives
     outcome = routing.route(parse_notification(json.dumps(report_finished("50001"))))
-    # THEN LandReport starts once, named land-<reportId>, with the report id as its input
+    # THEN LandReport starts once, named land-<reportId>, with the report id (and its own name) as its input
     assert outcome == "landing started"
-    assert sfn.started == [{"stateMachineArn": LAND_REPORT_ARN, "name": "land-50001", "input": {"report_id": "50001"}}]
+    assert sfn.started == [{"stateMachineArn": LAND_REPORT_ARN, "name": "land-50001",
+                            "input": {"report_id": "50001", "execution_name": "land-50001"}}]  # fmt: skip
 
 
 def test_duplicate_notification_lands_report_once():

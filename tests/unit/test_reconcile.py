@@ -108,7 +108,9 @@ def sweep(entries: list[LedgerEntry], reports: list[Report]):
 def test_a_finished_report_whose_notification_never_came_is_landed():
     counts, _, _, sfn = sweep([entry("r1", "REQUESTED", age_s=1000)], [report("r1", ORDERS, "DONE")])
     assert counts["checked"] == 1 and counts["landing_started"] == 1
-    assert [json.loads(s["input"]) for s in sfn.started] == [{"report_id": "r1"}]
+    (started,) = sfn.started
+    assert json.loads(started["input"]) == {"report_id": "r1", "execution_name": started["name"]}
+    assert started["name"] == f"reconcile-r1-{int(NOW)}"
 
 
 def test_a_report_requested_recently_is_left_to_its_notification():
