@@ -133,10 +133,11 @@ def test_credential_alarms_fire_at_the_warning_days_the_check_warns_at():
 
 def test_the_alarm_topic_is_encrypted_by_a_key_cloudwatch_may_use_and_mailed_only_when_asked():
     resources = OPERATIONS["Resources"]
-    assert resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
-    statements = resources["AlarmTopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    data_key = {"Fn::ImportValue": {"Fn::Sub": "${Prefix}-data-key-arn"}}
+    assert resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == data_key
+    statements = load("storage.yaml")["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
     cloudwatch = [s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"]
-    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey"} <= set(cloudwatch[0]["Action"])
     assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
     assert OPERATIONS["Parameters"]["AlarmEmail"]["Default"] == ""
 
