@@ -49,6 +49,9 @@ class LocalStack:
         self.resources = provision(self.sandbox, self.warehouse.resolve())
         # The handlers run in this process: give them the environment CloudFormation gave the Lambda functions.
         os.environ.update(self.resources.environment())
+        # On AWS, Lambda's log agent turns the functions' EMF lines into CloudWatch metrics; here they would only
+        # flood the output (tests/integration/test_operations.py switches them on to read them).
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         # On AWS the event source mapping feeds the queue to the notifications function; here this thread does.
         source = self.resources.notifications
         self.notifications = SqsEventSource(source.queue_url, source.queue_arn, source.function_name, source.batch_size)

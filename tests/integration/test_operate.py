@@ -120,7 +120,7 @@ def test_destroy_deletes_every_part_and_keeps_the_data_the_key_and_the_sellers_t
     result = subprocess.run([sys.executable, "-c", DESTROY], capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen["parts"] == ["curation", "governance", "ingestion", "storage", "warehouse"]
+    assert seen["parts"] == ["curation", "governance", "ingestion", "operations", "storage", "warehouse"]
     # THEN no stack is left, nor any function
     assert seen["alive"] == [] and seen["functions"] == 0
     # AND what it keeps is said with its reason: both data buckets (with their data), the key, the tokens

@@ -33,7 +33,7 @@ shared = QuotaTable(aws.resource("dynamodb").Table(table), info["client_id"]) if
 provider = LwaTokenProvider(info["lwa_endpoint"], LwaCredentials(info["client_id"], info["client_secret"]), session)
 transport = Transport(info["spapi_endpoint"], RefreshTokenAuth(provider, account["refresh_token"]),
                       RateLimiter(shared), (account["account_id"], account["region"]), session=session,
-                      backoff_base_s=0.05, backoff_cap_s=0.2)
+                      backoff_base_s=0.05, backoff_cap_s=0.2, max_attempts=50)
 reports = ReportsApi(transport)
 sys.stdin.readline()  # both processes start calling together
 for _ in range(calls):
