@@ -48,6 +48,7 @@ ENVIRONMENT = {
     "download_max_attempts": "DOWNLOAD_MAX_ATTEMPTS",
     "reconcile_after_s": "RECONCILE_AFTER_SECONDS",
     "read_timeout_s": "SPAPI_READ_TIMEOUT_SECONDS",
+    "quota_table": "QUOTA_TABLE",
 }
 
 
@@ -67,6 +68,7 @@ class Settings(BaseModel):
     kms_key_id: str | None = None
     ledger_table: str | None = None
     targets_table: str | None = None
+    quota_table: str | None = None  # the quotas every process shares (none: each process paces itself)
     report_plan_parameter: str | None = None
     notifications_queue_arn: str | None = None
     land_report_state_machine_arn: str | None = None

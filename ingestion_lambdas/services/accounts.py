@@ -13,7 +13,7 @@ from ingestion_lambdas.spapi.auth import LwaCredentials, LwaTokenProvider, Secre
 from ingestion_lambdas.spapi.catalog import CatalogItemsApi
 from ingestion_lambdas.spapi.listings import ListingsItemsApi
 from ingestion_lambdas.spapi.notifications import NOTIFICATIONS_SCOPE, NotificationsApi
-from ingestion_lambdas.spapi.rate_limit import RateLimiter
+from ingestion_lambdas.spapi.rate_limit import QuotaTable, RateLimiter
 from ingestion_lambdas.spapi.reports import ReportsApi
 from ingestion_lambdas.spapi.sellers import SellersApi
 from ingestion_lambdas.spapi.transport import TokenSource, Transport
@@ -76,7 +76,7 @@ class SpApiClients:
         self._ssm = SSMProvider(boto3_client=ssm_client)
         self._secrets = SecretsProvider(boto3_client=secrets_client)
         self._secrets_client = secrets_client
-        self.limiter = RateLimiter()
+        self._limiter: RateLimiter | None = None
         self._provider: LwaTokenProvider | None = None
 
     @classmethod
@@ -105,16 +105,28 @@ class SpApiClients:
             )
             assert isinstance(app, dict)  # noqa: S101 - transform="json" of an object
             credentials = LwaCredentials(str(app["client_id"]), str(app["client_secret"]))
-            store = SecretsManagerTokenStore(self._secrets_client, self.settings.need("access_token_secret_prefix"))
+            store = SecretsManagerTokenStore(self._secrets_client, self.settings.need("access_token_secret_prefix"),
+                                             self.settings.kms_key_id)  # fmt: skip
             self._provider = LwaTokenProvider(self.settings.lwa_endpoint, credentials, self.session, store=store)
         return self._provider
+
+    def limiter(self) -> RateLimiter:
+        """One limiter for every account of this process; with the deployment's quota table, each of its buckets also
+        paced by the one every process shares (the key names the application: Amazon's quotas are per app)."""
+        if self._limiter is None:
+            shared = None
+            if self.settings.quota_table:
+                application = self._token_provider().credentials.client_id
+                shared = QuotaTable(aws.resource("dynamodb").Table(self.settings.quota_table), application)
+            self._limiter = RateLimiter(shared)
+        return self._limiter
 
     def transport(self, account: Account) -> Transport:
         auth = _AccountAuth(self._token_provider(), self._secrets, account.refresh_token_secret_id)
         return self._transport(account.region, auth, account.account_id)
 
     def _transport(self, region: str, auth: TokenSource, caller: str) -> Transport:
-        return Transport(self.settings.spapi_endpoint(region), auth, self.limiter, (caller, region),
+        return Transport(self.settings.spapi_endpoint(region), auth, self.limiter(), (caller, region),
                          session=self.session, timeout_s=(5.0, self.settings.read_timeout_s))  # fmt: skip
 
     def reports(self, account_id: str) -> ReportsApi:

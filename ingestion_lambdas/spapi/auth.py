@@ -63,9 +63,15 @@ class SecretsManagerTokenStore:
     invocations reuse one token until shortly before it expires. Secret names carry a hash of the authorization,
     never the refresh token; a store failure costs an extra LWA exchange, never the call."""
 
-    def __init__(self, client: Any, prefix: str = "spapi-lake/access-token/") -> None:  # noqa: S107 - a name prefix
+    def __init__(
+        self,
+        client: Any,
+        prefix: str = "spapi-lake/access-token/",
+        kms_key_id: str | None = None,  # noqa: S107
+    ) -> None:
         self.client = client
-        self.prefix = prefix
+        self.prefix = prefix  # a name prefix, not a secret
+        self.kms_key_id = kms_key_id  # the deployment's data key, as every other secret (None: Secrets Manager's)
 
     def load(self, key: str) -> CachedToken | None:
         try:
@@ -87,8 +93,12 @@ class SecretsManagerTokenStore:
             except ClientError as err:
                 if err.response["Error"]["Code"] != "ResourceNotFoundException":
                     raise
+                key_id = {"KmsKeyId": self.kms_key_id} if self.kms_key_id else {}
                 self.client.create_secret(
-                    Name=self.prefix + key, SecretString=body, Description="SP-API access token cache (spapi-lake)"
+                    Name=self.prefix + key,
+                    SecretString=body,
+                    Description="SP-API access token cache (spapi-lake)",
+                    **key_id,
                 )
         except ClientError as err:
             logger.warning("access-token cache not written: %s", err.response["Error"]["Code"])

@@ -94,3 +94,23 @@ def test_two_processes_never_exceed_the_quota_together(sandbox_factory, stack, q
     # AND the same two processes pacing themselves alone (each a full burst) are refused: the test can fail
     alone = run_together(info, "-", 40, report_id)
     assert sum(r["throttled"] for r in alone) > 0
+
+
+def test_the_deployed_functions_pace_their_calls_through_the_stacks_quota_table(stack):
+    import importlib  # noqa: PLC0415
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from local.moto_runtime import LambdaContext  # noqa: PLC0415
+
+    table = stack.resources.environment()["QUOTA_TABLE"]
+    assert table == f"{stack.resources.prefix}-quotas"
+    # WHEN a function requests a report
+    job = {"account_id": "demo-seller-na", "report_type": "GET_MERCHANT_LISTINGS_ALL_DATA",
+           "marketplace_id": "ATVPDKIKX0DER", "data_start_time": datetime.now(UTC).isoformat()}  # fmt: skip
+    importlib.import_module("ingestion_lambdas.handlers.request_report").lambda_handler(
+        job, LambdaContext("spapi-lake-request-report")
+    )
+    # THEN its createReport call took its slot from the application's bucket for that seller, region and operation
+    items = aws.resource("dynamodb").Table(table).scan()["Items"]
+    client_id = stack.sandbox.info()["client_id"]
+    assert f"{client_id}|demo-seller-na|NA|createReport" in {item["quota_key"] for item in items}
