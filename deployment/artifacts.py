@@ -4,6 +4,7 @@ DefinitionS3Location keys), so nothing here names them again."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -53,10 +54,23 @@ def _default(template: str, parameter: str) -> str:
     return str(load(template)["Parameters"][parameter]["Default"])
 
 
+def source_version(packages: tuple[str, ...], *files: Path) -> str:
+    """A digest of the packages' sources (and extra files): a new version of the code gets a new key."""
+    digest = hashlib.sha256()
+    paths = [p for package in packages for p in sorted((ROOT / package).rglob("*")) if p.is_file()]
+    for path in [p for p in paths if "__pycache__" not in p.parts] + list(files):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def artifact_keys() -> dict[str, str]:
-    """Where each artifact goes in the artifacts bucket, as the templates expect it."""
+    """Where each artifact goes in the artifacts bucket, as the templates expect it. The Lambda zip goes under a
+    folder named after its sources (the template default's folder, then the version): CloudFormation updates a
+    function's code only when its S3 key changes. Glue reads its script and package at each run's start."""
+    folder, name = _default("ingestion.yaml", "CodeKey").rsplit("/", 1)
+    version = source_version(LAMBDA_PACKAGES, ROOT / "requirements-lambda.txt")
     keys = {
-        "lambda": _default("ingestion.yaml", "CodeKey"),
+        "lambda": f"{folder}/{version}/{name}",
         "glue_script": _default("curation.yaml", "ScriptKey"),
         "glue_package": _default("curation.yaml", "PackageKey"),
         "loader_script": _default("warehouse.yaml", "LoaderScriptKey"),

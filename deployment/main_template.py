@@ -100,6 +100,14 @@ def imported_parts() -> dict[str, set[str]]:
     return result
 
 
+def _passed(name: str, declared: dict[str, Any]) -> Any:
+    """A parameter as the nested stack takes it: strings only, so a list parameter goes joined by commas."""
+    kind = str(declared.get("Type", "String"))
+    if kind == "CommaDelimitedList" or kind.startswith("List<"):
+        return {"Fn::Join": [",", {"Ref": name}]}
+    return {"Ref": name}
+
+
 def template() -> dict[str, Any]:
     params = parameters()
     switches = {
@@ -127,7 +135,7 @@ def template() -> dict[str, Any]:
             resource["DependsOn"] = after
         resource["Properties"] = {
             "TemplateURL": {"Fn::Sub": f"${{{TEMPLATES_URL}}}/{stack.part}.template"},
-            "Parameters": {name: {"Ref": name} for name in declared},
+            "Parameters": {name: _passed(name, spec) for name, spec in declared.items()},
         }
         resources[stack.logical_id] = resource
     return {

@@ -110,8 +110,9 @@ def status(outputs: dict[str, str]) -> Status:
     )
 
 
-def redrive(outputs: dict[str, str], max_messages: int | None = None) -> int:
-    """Move the dead-lettered notifications back to the notifications queue; returns how many moved.
+def redrive(outputs: dict[str, str], max_messages: int | None = None) -> tuple[int, int]:
+    """Move the dead-lettered notifications back to the notifications queue; returns how many moved, and how many
+    the queue refused (they stay in the dead-letter queue, visible again after a minute).
 
     Each message is sent to the queue before it is deleted from the dead-letter queue, so a redrive cut short sends
     some message again rather than losing it; a notification processed twice lands its report once (the ledger is
@@ -123,10 +124,12 @@ def redrive(outputs: dict[str, str], max_messages: int | None = None) -> int:
     source = queue_url(sqs, outputs["NotificationsQueueArn"])
     dead, moved = dead_letter_queue(sqs, source), 0
     while max_messages is None or moved < max_messages:
-        batch = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60,
-                                    MessageAttributeNames=["All"]).get("Messages", [])  # fmt: skip
+        wanted = 10 if max_messages is None else min(10, max_messages - moved)
+        received = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=wanted, WaitTimeSeconds=1,
+                                       VisibilityTimeout=60, MessageAttributeNames=["All"])  # fmt: skip
+        batch = received.get("Messages", [])
         if not batch:
-            return moved
+            return moved, 0
         entries = [{"Id": str(i), "MessageBody": m["Body"]}
                    | ({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {})
                    for i, m in enumerate(batch)]  # fmt: skip
@@ -137,5 +140,5 @@ def redrive(outputs: dict[str, str], max_messages: int | None = None) -> int:
             sqs.delete_message_batch(QueueUrl=dead, Entries=done)
         moved += len(done)
         if len(done) < len(batch):
-            return moved
-    return moved
+            return moved, len(batch) - len(done)
+    return moved, 0

@@ -62,12 +62,13 @@ def template_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def upload_templates(s3: Any, bucket: str, packaged: bool = False) -> str:
-    """Upload every part template; returns the TemplatesUrl the entry stack reads them from. `packaged`: with the
-    state machine definitions inlined (what moto's CloudFormation needs, see deployment/templates.py)."""
+def upload_templates(s3: Any, bucket: str) -> str:
+    """Upload every part template, packaged (the state machine definitions inlined, so that an edited ASL file is a
+    changed template CloudFormation updates; see deployment/templates.py); returns the TemplatesUrl the entry stack
+    reads them from."""
     folder = f"cloudformation/{template_version()}"
     for stack in STACKS:
-        body = json.dumps(packaged_template(stack.template)) if packaged else load_text(stack.template)
+        body = json.dumps(packaged_template(stack.template))
         s3.put_object(Bucket=bucket, Key=f"{folder}/{stack.part}.template", Body=body.encode())
     # CloudFormation reads the copies with the deploying identity's credentials: plain (not pre-signed) URLs.
     return f"https://{bucket}.s3.{s3.meta.region_name or 'us-east-1'}.amazonaws.com/{folder}"
@@ -121,22 +122,35 @@ def deployer_arn(sts: Any) -> str:
     return arn
 
 
-def deploy_stack(cfn: Any, name: str, template: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:
-    """Create the stack, or update it if it exists; wait for it; return its description. `template` is
-    template_argument's TemplateBody or TemplateURL."""
-    arguments = {
-        "StackName": name,
-        **template,
-        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-        "Capabilities": ["CAPABILITY_IAM"],
-    }
+def deployed_parameters(cfn: Any, name: str) -> set[str] | None:
+    """The parameters the deployed stack was given; None when there is no such stack."""
+    try:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as err:
+        if "does not exist" in str(err):
+            return None
+        raise
+    return {p["ParameterKey"] for p in stack.get("Parameters", [])}
+
+
+def deploy_stack(
+    cfn: Any, name: str, template: dict[str, str], parameters: dict[str, str], keep: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Create the stack, or update it if it exists; wait for it; return its description. `template` is a
+    TemplateBody or TemplateURL argument; `keep`: parameters an update leaves as they are (UsePreviousValue)."""
+    given: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
+    kept: list[dict[str, Any]] = [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(keep - set(parameters))]
+    arguments = {"StackName": name, **template, "Parameters": given, "Capabilities": ["CAPABILITY_IAM"]}
     try:
         try:
+            if kept:  # the stack exists (only its parameters can be kept)
+                raise ClientError({"Error": {"Code": "AlreadyExistsException", "Message": name}}, "CreateStack")
             cfn.create_stack(**arguments)
             cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 5})
         except ClientError as err:
             if err.response["Error"]["Code"] != "AlreadyExistsException":
                 raise
+            arguments["Parameters"] = given + kept
             try:
                 cfn.update_stack(**arguments)
             except ClientError as update_err:
@@ -209,31 +223,32 @@ def deploy(
     optional: frozenset[str] = frozenset(),
     overrides: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Deploy the entry stack `prefix` with the optional parts named in `optional` (warehouse, bi); `overrides`
-    sets any other parameter of main.yaml. Returns every part's outputs."""
+    """Deploy the entry stack `prefix`, switching on the optional parts named in `optional` (warehouse, bi);
+    `overrides` sets any other parameter of main.yaml. A re-deployment keeps every parameter it is not given (an
+    optional part stays until `--set Deploy<Part>=false`, the accounts until another `--accounts`). Returns every
+    part's outputs."""
     s3, cfn = aws.client("s3"), aws.client("cloudformation")
     ensure_bucket(s3, artifacts_bucket)
     upload_artifacts(s3, artifacts_bucket)
     accounts = accounts_file.read_text(encoding="utf-8") if accounts_file is not None else None
-    switches = {deploy_parameter(stack): str(stack.part in optional).lower() for stack in STACKS if stack.optional}
+    switches = {deploy_parameter(stack): "true" for stack in STACKS if stack.optional and stack.part in optional}
+    previous = deployed_parameters(cfn, prefix)
+    keep = frozenset(previous or ())
     bi = next(stack for stack in STACKS if stack.part == "bi")
-    try:
-        had_bi = "bi" in nested_stacks(cfn, prefix)
-    except ClientError:
-        had_bi = False  # a first deployment
+    had_bi = previous is not None and "bi" in nested_stacks(cfn, prefix)
     # QuickSight's datasets read the views, which exist only once the lake is deployed: a first deployment with BI
     # runs without it, creates the views, then switches BI on.
-    first = switches | ({deploy_parameter(bi): "false"} if not had_bi else {})
+    first = switches | ({deploy_parameter(bi): "false"} if "bi" in optional and not had_bi else {})
     parameters = main_parameters(prefix, artifacts_bucket, upload_templates(s3, artifacts_bucket), accounts,
                                  **(overrides or {}) | first)  # fmt: skip
-    deploy_stack(cfn, prefix, {"TemplateBody": load_text(MAIN)}, parameters)
+    deploy_stack(cfn, prefix, {"TemplateBody": load_text(MAIN)}, parameters, keep)
     result = stack_outputs(cfn, prefix)
     revoke_iam_allowed_principals(aws.client("lakeformation"), result["CatalogDatabaseName"])
     # Athena creates a view only for who may SELECT what it reads: the lake admin, not the deployer.
     admin = role_session(aws.client("sts"), result["LakeAdminRoleArn"])
     create_views(admin.client("athena"), result["AthenaWorkgroup"], result["CatalogDatabaseName"])
     if first != switches:
-        deploy_stack(cfn, prefix, {"TemplateBody": load_text(MAIN)}, parameters | switches)
+        deploy_stack(cfn, prefix, {"TemplateBody": load_text(MAIN)}, parameters | switches, keep | set(parameters))
         result = stack_outputs(cfn, prefix)
     return result
 
@@ -248,7 +263,8 @@ class Kept:
 
 
 RETAINED_BECAUSE = {
-    "AWS::S3::Bucket": "holds data (the lake, its logs or query results): empty and delete it yourself if unwanted",
+    "AWS::S3::Bucket": "holds data (the lake, its logs or query results): empty and delete it yourself if unwanted "
+    "(its name is the prefix's: deploying the same prefix again needs it gone, or a new prefix)",
     "AWS::KMS::Key": "encrypts what the kept buckets and secrets hold: schedule its deletion only after theirs",
 }
 
@@ -285,7 +301,20 @@ def destroy(prefix: str, artifacts_bucket: str | None = None) -> list[Kept]:
                          "yourself (the seller must authorize the app again to get a new one)"))  # fmt: skip
     if artifacts_bucket:
         kept.append(Kept("AWS::S3::Bucket", artifacts_bucket, "the code and templates deploy uploaded"))
+    _delete_token_cache(prefix)
     return kept
+
+
+def _delete_token_cache(prefix: str) -> None:
+    """The functions' cached LWA access tokens (`<prefix>/access-token/*`, made at run time, not by the stacks):
+    only a cache, and a live token, so they go with the deployment."""
+    secrets = aws.client("secretsmanager")
+    pages = secrets.get_paginator("list_secrets").paginate(
+        Filters=[{"Key": "name", "Values": [f"{prefix}/access-token/"]}]
+    )
+    for secret in (s for page in pages for s in page["SecretList"]):
+        if str(secret["Name"]).startswith(f"{prefix}/access-token/"):
+            secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
 
 
 def _refresh_token_secrets(cfn: Any, ingestion: str | None) -> list[str]:

@@ -1,9 +1,10 @@
 """The CloudFormation templates as `make deploy` ships them: state machine definitions inlined from the ASL files.
 
-On AWS, `make deploy` uploads the ASL files and the templates point at them (DefinitionS3Location). For a deployment
-to moto's CloudFormation, and for anyone who prefers one self-contained template, `packaged()` inlines each
-definition as `DefinitionString: !Sub [<ASL text>, <DefinitionSubstitutions>]`, which CloudFormation resolves the
-same way (moto ignores DefinitionSubstitutions but resolves Fn::Sub).
+The templates in cloudformation/ point at the ASL files (DefinitionS3Location), so each part can be read and linted
+alone. What `make deploy` uploads, to AWS and to moto's CloudFormation alike, is `packaged()`: each definition inlined
+as `DefinitionString: !Sub [<ASL text>, <DefinitionSubstitutions>]`, which CloudFormation resolves the same way (moto
+ignores DefinitionSubstitutions but resolves Fn::Sub), so an edited ASL file is a changed template that an update
+deploys (CloudFormation does not look at an S3 object whose key is unchanged).
 """
 
 from __future__ import annotations

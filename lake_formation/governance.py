@@ -289,6 +289,8 @@ def template() -> dict[str, Any]:
                 "Name": {"Ref": "Workgroup"},
                 "Description": "Analysts' queries over the curated lake (results encrypted with the data key)",
                 "State": "ENABLED",
+                # it holds the views and saved queries deploy made: deleting the stack would fail on a non-empty one
+                "RecursiveDeleteOption": True,
                 "WorkGroupConfiguration": {
                     "EnforceWorkGroupConfiguration": True,
                     "PublishCloudWatchMetricsEnabled": True,

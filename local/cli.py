@@ -252,8 +252,11 @@ def _redrive(args: argparse.Namespace) -> int:
     from deployment.stacks import stack_outputs  # noqa: PLC0415
     from ingestion_lambdas import aws  # noqa: PLC0415
 
-    moved = redrive(stack_outputs(aws.client("cloudformation"), args.prefix))
+    moved, refused = redrive(stack_outputs(aws.client("cloudformation"), args.prefix))
     print(f"moved {moved} notification{'s' * (moved != 1)} back to the notifications queue")
+    if refused:
+        print(f"error: the queue refused {refused}; they stay dead-lettered (run redrive again)", file=sys.stderr)
+        return 1
     return 0
 
 

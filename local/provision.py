@@ -174,7 +174,7 @@ def provision(sandbox: RunningSandbox, warehouse: Path) -> Deployment:
     s3, cfn = aws.client("s3"), aws.client("cloudformation")
     s3.create_bucket(Bucket=ARTIFACTS_BUCKET)
     upload_artifacts(s3, ARTIFACTS_BUCKET, with_dependencies=False)  # handlers run in this process, not from the zip
-    templates_url = upload_templates(s3, ARTIFACTS_BUCKET, packaged=True)
+    templates_url = upload_templates(s3, ARTIFACTS_BUCKET)
     deploy_stack(cfn, PREFIX, {"TemplateBody": load_text(MAIN)}, offline_parameters(sandbox, templates_url, warehouse))
     deployment, made = Deployment(PREFIX), Made()
     by_part = {stack.part: stack for stack in STACKS}

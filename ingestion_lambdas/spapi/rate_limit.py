@@ -91,6 +91,7 @@ class Bucket(Protocol):
     def update_rate(self, rate: float) -> None: ...
 
 
+RETRY_SHARED_AFTER_S = 60
 IDLE_TTL_S = 86_400  # a quota's item outlives its last use by a day (DynamoDB's TTL deletes it after)
 
 
@@ -127,18 +128,19 @@ class SharedBucket:
         self.rate = quota.rate
         self.burst = max(1, quota.burst - 1)
         self._clock, self._sleep = clock, sleep
-        self._shared = True
+        self._shared_again_at = 0.0  # after a DynamoDB failure, the process paces itself alone until then
 
     def acquire(self) -> float:
         """Take one token from the process's bucket and then a slot of the shared one; returns the seconds waited."""
         waited = self.local.acquire()
-        if not self._shared:
+        if self._clock() < self._shared_again_at:
             return waited
         try:
             start = self._reserve()
-        except (ClientError, BotoCoreError) as err:  # the process's bucket goes on alone, said once
-            self._shared = False
-            logger.warning("shared quota %s unavailable, pacing this process alone: %s", self.key, err)
+        except (ClientError, BotoCoreError) as err:  # the process's bucket goes on alone for a while, said once
+            self._shared_again_at = self._clock() + RETRY_SHARED_AFTER_S
+            logger.warning("shared quota %s unavailable, pacing this process alone for %d s: %s", self.key,
+                           RETRY_SHARED_AFTER_S, err)  # fmt: skip
             return waited
         delay = start - self._clock()
         if delay > 0:
@@ -196,7 +198,7 @@ class SharedBucket:
             return
         self.rate = rate
         self.local.update_rate(rate)
-        if self._shared:
+        if self._clock() >= self._shared_again_at:
             try:
                 self._rescale(Decimal(str(round(1.0 / rate, 6))))
             except (ClientError, BotoCoreError) as err:

@@ -101,6 +101,8 @@ with LocalStack() as running:
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     raw, key = running.resources.raw_bucket, running.resources.kms_key_id
     s3.put_object(Bucket=raw, Key="spapi/kept.txt", Body=b"data")
+    # a cached access token, as the functions make them
+    aws.client("secretsmanager").create_secret(Name=f"{PREFIX}/access-token/abc", SecretString="{}")
     parts = nested_stacks(cfn, PREFIX)
     kept = destroy(PREFIX, ARTIFACTS_BUCKET)
     alive = [s["StackName"] for s in cfn.describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
@@ -131,6 +133,8 @@ def test_destroy_deletes_every_part_and_keeps_the_data_the_key_and_the_sellers_t
     assert tokens and tokens <= set(seen["secrets"])
     assert all(reason for _, _, reason in seen["kept"])
     assert seen["raw_object"] == "data" and seen["key_state"] == "Enabled"
+    # AND the functions' cached access tokens (live tokens, made at run time) went with it
+    assert not [name for name in seen["secrets"] if "/access-token/" in name]
 
 
 def test_deploy_makes_a_missing_artifacts_bucket_private_and_leaves_an_existing_one(stack):

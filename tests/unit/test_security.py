@@ -20,6 +20,7 @@ TEMPLATE_NAMES = sorted(path.name for path in TEMPLATES.glob("*.yaml"))
 # Resource "*". Each is bounded another way, said beside it.
 RESOURCELESS_ACTIONS = {
     "lakeformation:GetDataAccess",  # what it vends is decided by the Lake Formation grants
+    "cloudwatch:PutMetricData",  # bounded by the cloudwatch:namespace condition
     "redshift-data:DescribeStatement",  # statement ids: bounded by redshift-data:statement-owner-iam-userid
     "redshift-data:GetStatementResult",  # likewise
     "redshift-data:CancelStatement",  # likewise
@@ -228,3 +229,10 @@ def test_reserved_concurrency_leaves_room_for_every_map_state_that_invokes_the_f
                 assert reserved[function] >= _map_concurrency(asl["States"], variable), function
                 checked.add(function)
     assert checked == set(reserved)  # every capped function is run by a state machine the check read
+
+
+def test_no_role_leans_on_an_aws_managed_policy():
+    # AWS's managed policies (AWSGlueServiceRole: glue:*, s3 and ec2 on *) are invisible to the checks above
+    attached = [(name, logical, str(arn)) for name, logical, role in _resources("AWS::IAM::Role")
+                for arn in role.get("ManagedPolicyArns", []) if ":iam::aws:policy/" in str(arn)]  # fmt: skip
+    assert attached == []
