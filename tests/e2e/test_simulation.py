@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -59,8 +60,33 @@ def runs(tmp_path_factory):
     return {kind: finished(process, outs[kind]) for kind, process in processes.items()}
 
 
-def content_hashes(database: Path) -> dict[tuple[str, str], str]:
-    """sha256 of each table partition's rows (sorted, lineage columns left out) in a DuckDB file."""
+# An order line changed on the lake's newest day may be in a run's last report or only in the next day's: Amazon
+# reports each line as it stands when it makes the report, and a faulty run makes its reports later in the day (the
+# daily checks count such lines as in flight). The two runs' tables are compared without them.
+EDGE = (date.fromisoformat(START) + timedelta(days=DAYS - 2)).isoformat()
+
+
+def edge_keys(databases: list[Path]) -> dict[str, set[tuple]]:
+    """Per dataset with a line's last change, the keys of lines that changed on or after EDGE in any run."""
+    keys: dict[str, set[tuple]] = {}
+    for database in databases:
+        con = duckdb.connect(str(database), read_only=True)
+        for name, dataset in registry.load_all().items():
+            if "last_updated_date" not in {c.name for c in dataset.columns}:
+                continue
+            key = ", ".join(dataset.dedupe_key)
+            sql = f"SELECT {key} FROM \"{name}\" WHERE last_updated_date >= TIMESTAMP '{EDGE}'"
+            try:
+                keys.setdefault(name, set()).update(con.sql(sql).fetchall())
+            except duckdb.CatalogException:
+                continue
+        con.close()
+    return keys
+
+
+def content_hashes(database: Path, edge: dict[str, set[tuple]] | None = None) -> dict[tuple[str, str], str]:
+    """sha256 of each table partition's rows (sorted, lineage columns left out) in a DuckDB file; `edge`: keys of
+    lines left out."""
     con, hashes = duckdb.connect(str(database), read_only=True), {}
     for name, dataset in registry.load_all().items():
         lineage = {c.name for c in dataset.columns if c.origin in ("object_id", "ingested_at")}
@@ -70,6 +96,10 @@ def content_hashes(database: Path) -> dict[tuple[str, str], str]:
             rows = con.sql(f'SELECT {", ".join(columns)} FROM "{name}" ORDER BY ALL').fetchall()
         except duckdb.CatalogException:
             continue
+        left_out = (edge or {}).get(name, set())
+        if left_out:
+            positions = [columns.index(column) for column in dataset.dedupe_key]
+            rows = [row for row in rows if tuple(row[i] for i in positions) not in left_out]
         part = columns.index(dataset.partitions[1])
         by_partition: dict[str, list] = {}
         for row in rows:
@@ -102,9 +132,15 @@ def test_every_day_every_checked_dataset_equals_the_ground_truth(runs, kind):
 
 
 def test_the_fault_run_ends_with_the_clean_runs_tables(runs, tmp_path):
-    clean = content_hashes(Path(runs["clean"]["days"] and _database(runs, "clean")))
-    faulty = content_hashes(_database(runs, "faults"))
+    databases = [_database(runs, "clean"), _database(runs, "faults")]
+    edge = edge_keys(databases)
+    clean, faulty = (content_hashes(database, edge) for database in databases)
     assert clean, "no curated table in the clean run"
+    # the lines left out are few: the edge of the last day, not the tables
+    assert sum(len(keys) for keys in edge.values()) < 0.05 * sum(
+        duckdb.connect(str(databases[0]), read_only=True).sql(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        for name in edge
+    )
     assert sorted(clean) == sorted(faulty)
     different = [key for key in clean if clean[key] != faulty[key]]
     assert different == []
