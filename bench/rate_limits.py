@@ -133,8 +133,9 @@ def main() -> None:
         table = "-" if args.alone else TABLE
         command = [sys.executable, "-c", WORKER, json.dumps(info), ACCOUNT, table, json.dumps(inputs)]
         for _ in range(WORKERS):
+            quiet = dict(os.environ, POWERTOOLS_METRICS_DISABLED="true")  # stdout is the workers' protocol: no EMF
             workers.append(subprocess.Popen(command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
-                                            text=True, env=dict(os.environ)))  # fmt: skip
+                                            text=True, env=quiet))  # fmt: skip
         for worker in workers:
             assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"  # noqa: S101
         results = {operation.name: measure(workers, operation, args.calls, args.time_scale) for operation in OPERATIONS}
