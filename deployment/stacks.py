@@ -140,27 +140,31 @@ def deploy_stack(
     TemplateBody or TemplateURL argument; `keep`: parameters an update leaves as they are (UsePreviousValue)."""
     given: list[dict[str, Any]] = [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()]
     kept: list[dict[str, Any]] = [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(keep - set(parameters))]
-    arguments = {"StackName": name, **template, "Parameters": given, "Capabilities": ["CAPABILITY_IAM"]}
+    arguments = {"StackName": name, **template, "Capabilities": ["CAPABILITY_IAM"]}
     try:
-        try:
-            if kept:  # the stack exists (only its parameters can be kept)
-                raise ClientError({"Error": {"Code": "AlreadyExistsException", "Message": name}}, "CreateStack")
-            cfn.create_stack(**arguments)
-            cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 5})
-        except ClientError as err:
-            if err.response["Error"]["Code"] != "AlreadyExistsException":
-                raise
-            arguments["Parameters"] = given + kept
+        if kept:  # only an existing stack's parameters can be kept
+            _update(cfn, arguments | {"Parameters": given + kept})
+        else:
             try:
-                cfn.update_stack(**arguments)
-            except ClientError as update_err:
-                if "No updates are to be performed" not in str(update_err):
+                cfn.create_stack(**arguments, Parameters=given)
+                cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig={"Delay": 5})
+            except ClientError as err:
+                if err.response["Error"]["Code"] != "AlreadyExistsException":
                     raise
-            else:
-                cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig={"Delay": 5})
+                _update(cfn, arguments | {"Parameters": given})
     except (ClientError, WaiterError) as err:
         raise StackFailedError(f"stack {name}: {err}; {_failed_resources(cfn, name)}") from err
     return dict(cfn.describe_stacks(StackName=name)["Stacks"][0])
+
+
+def _update(cfn: Any, arguments: dict[str, Any]) -> None:
+    try:
+        cfn.update_stack(**arguments)
+    except ClientError as err:
+        if "No updates are to be performed" not in str(err):
+            raise
+        return
+    cfn.get_waiter("stack_update_complete").wait(StackName=arguments["StackName"], WaiterConfig={"Delay": 5})
 
 
 def _failed_resources(cfn: Any, name: str, depth: int = 0) -> str:

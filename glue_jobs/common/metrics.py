@@ -1,7 +1,7 @@
 """The Glue jobs' custom CloudWatch metrics, declared once, and put with boto3.
 
-Glue runs no EMF agent, so a job calls `cloudwatch:PutMetricData` itself (the jobs' role has AWSGlueServiceRole,
-which grants it). The namespace and the `service` dimension are the Lambda functions' (ingestion_lambdas/metrics.py
+Glue runs no EMF agent, so a job calls `cloudwatch:PutMetricData` itself (the jobs' roles grant it for this namespace
+and Glue's own). The namespace and the `service` dimension are the Lambda functions' (ingestion_lambdas/metrics.py
 is not in the Glue package; tests/unit/test_operations.py checks the two declarations agree and that every alarm in
 cloudformation/operations.yaml names a metric one of them declares).
 

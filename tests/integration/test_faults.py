@@ -61,13 +61,6 @@ DOCUMENT_FAULTS = ("truncated_document", "corrupt_document")  # as a client meet
 
 
 @pytest.fixture
-def box(stack):
-    """The stack's sandbox: whatever faults a test switches on, they are off again after it."""
-    yield stack.sandbox.sandbox
-    stack.sandbox.sandbox.set_faults(Faults())
-
-
-@pytest.fixture
 def failed_reports(stack):
     """Report ids a test leaves FAILED: their ledger entries leave the shared ledger afterwards, since the other tests
     on this stack count any FAILED entry as a failure of the pipeline."""

@@ -57,12 +57,6 @@ def metrics_on(monkeypatch):
 
 
 @pytest.fixture
-def box(stack):
-    yield stack.sandbox.sandbox
-    stack.sandbox.sandbox.set_faults(Faults())
-
-
-@pytest.fixture
 def settled_reports(stack):
     """Report ids whose ledger entries a test leaves FATAL or FAILED: removed afterwards, since other tests on this
     stack count such entries as failures of the pipeline."""
